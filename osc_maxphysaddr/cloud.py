@@ -1,0 +1,243 @@
+"""The few cloud calls the commands make, each with its own microversion.
+
+A user's ``--os-compute-api-version`` applies to every SDK compute call, and
+the maxphysaddr feature only works at some microversions, so every call here
+goes through a proxy's own ``get``/``post``/``delete`` with an explicit
+``microversion=``, negotiated down to what the cloud offers. Bodies are used
+as the JSON they come in: at thousands of hypervisors, building SDK resource
+objects costs more than the HTTP.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+from keystoneauth1 import exceptions as ksa_exceptions
+from openstack import exceptions as sdk_exceptions
+from openstack import utils as sdk_utils
+
+# Nova validates extra specs from 2.86 and has no validator for
+# hw:maxphysaddr_*, so it rejects them there with HTTP 400 ("... does not
+# appear to be a valid extra spec"). 2.85 is the newest microversion that
+# accepts them; from 2.61 flavor bodies also carry their extra specs.
+FLAVOR_MICROVERSION = '2.85'
+FLAVOR_BODY_HAS_SPECS = (2, 61)
+
+# GET /os-hypervisors/detail carries cpu_info up to 2.87 (a JSON string
+# before 2.28); 2.88 removed it, and 2.88 is the SDK's default there.
+HYPERVISOR_MICROVERSION = '2.87'
+# limit/marker paging of hypervisors starts at 2.33; from 2.53 a
+# hypervisor's id is its compute node UUID, which is also the UUID of its
+# resource provider in Placement.
+HYPERVISOR_PAGING = (2, 33)
+HYPERVISOR_ID_IS_UUID = (2, 53)
+# Nova's [api]max_limit default: the most hypervisors one response holds.
+PAGE_SIZE = 1000
+
+# GET /resource_providers?required=TRAIT arrived in Placement 1.18.
+PLACEMENT_REQUIRED_MICROVERSION = '1.18'
+
+# What the SDK raises when a service is not in the catalog.
+_NO_ENDPOINT = (
+    ksa_exceptions.EndpointNotFound,
+    ksa_exceptions.DiscoveryFailure,
+    sdk_exceptions.EndpointNotFound,
+    sdk_exceptions.ServiceDiscoveryException,
+    sdk_exceptions.ServiceDisabledException,
+)
+
+
+class ServiceUnavailable(Exception):
+    """A service the command can do without is missing or failing."""
+
+
+class NoUsableMicroversion(Exception):
+    """The cloud offers no microversion at which a call works."""
+
+
+def version_tuple(version: str) -> tuple[int, int]:
+    major, _, minor = version.partition('.')
+    return int(major), int(minor or 0)
+
+
+def negotiate(proxy, wanted: str) -> str:
+    """``wanted`` or, on older clouds, the newest microversion they offer.
+
+    Raises NoUsableMicroversion when the cloud's oldest microversion is
+    already newer than ``wanted``.
+    """
+    best = sdk_utils.maximum_supported_microversion(proxy, wanted)
+    if best:
+        return best
+    data = proxy.get_endpoint_data()
+    minimum = data.min_microversion if data else None
+    if minimum and version_tuple(_text(minimum)) > version_tuple(wanted):
+        raise NoUsableMicroversion(
+            f'the {proxy.service_type} API of this cloud starts at '
+            f'microversion {_text(minimum)}, and this call needs {wanted} '
+            'or older'
+        )
+    return '2.1' if proxy.service_type == 'compute' else '1.0'
+
+
+def _text(version) -> str:
+    if isinstance(version, str):
+        return version
+    return '.'.join(str(part) for part in version)
+
+
+def _check(response) -> dict:
+    sdk_exceptions.raise_from_response(response)
+    return response.json() if response.content else {}
+
+
+def _flavor_url(flavor_id: str, *parts: str) -> str:
+    segments = [urllib.parse.quote(flavor_id, safe='')]
+    segments += [urllib.parse.quote(p, safe=':') for p in parts]
+    return '/flavors/' + '/'.join(segments)
+
+
+class FlavorNotFound(LookupError):
+    pass
+
+
+class FlavorAmbiguous(LookupError):
+    pass
+
+
+def _all_flavors(compute, microversion: str) -> list[dict]:
+    flavors: list[dict] = []
+    query = {'is_public': 'None', 'limit': PAGE_SIZE}
+    while True:
+        body = _check(
+            compute.get(
+                '/flavors/detail?' + urllib.parse.urlencode(query),
+                microversion=microversion,
+            )
+        )
+        page = body.get('flavors', [])
+        flavors.extend(page)
+        if not page or not body.get('flavors_links'):
+            return flavors
+        query['marker'] = page[-1]['id']
+
+
+def find_flavors(conn, names_or_ids: list[str]) -> list[dict]:
+    """Resolve flavors by ID or name, as ``openstack flavor set`` does.
+
+    Each value is first tried as an ID; the values that are not IDs are
+    then looked up by name in one listing of all flavors (private ones
+    included). Raises FlavorNotFound or FlavorAmbiguous.
+    """
+    compute = conn.compute
+    microversion = negotiate(compute, FLAVOR_MICROVERSION)
+    found: dict[str, dict] = {}
+    for value in dict.fromkeys(names_or_ids):
+        response = compute.get(_flavor_url(value), microversion=microversion)
+        if response.status_code != 404:
+            found[value] = _check(response)['flavor']
+    missing = [v for v in names_or_ids if v not in found]
+    if missing:
+        flavors = _all_flavors(compute, microversion)
+        for value in missing:
+            matches = [f for f in flavors if f.get('name') == value]
+            if not matches:
+                raise FlavorNotFound(
+                    f'No flavor with a name or ID of {value!r} exists.'
+                )
+            if len(matches) > 1:
+                raise FlavorAmbiguous(
+                    f'More than one flavor exists with the name {value!r}; '
+                    'use its ID instead.'
+                )
+            found[value] = matches[0]
+    return [found[v] for v in names_or_ids]
+
+
+def flavor_extra_specs(conn, flavor: dict) -> dict[str, str]:
+    """A flavor's extra specs: from its body (2.61+) or os-extra_specs."""
+    if 'extra_specs' in flavor:
+        return dict(flavor['extra_specs'])
+    body = _check(
+        conn.compute.get(
+            _flavor_url(flavor['id'], 'os-extra_specs'),
+            microversion=negotiate(conn.compute, FLAVOR_MICROVERSION),
+        )
+    )
+    return dict(body.get('extra_specs', {}))
+
+
+def set_extra_specs(conn, flavor_id: str, specs: dict[str, str]) -> None:
+    """Create or update several extra specs in one request."""
+    _check(
+        conn.compute.post(
+            _flavor_url(flavor_id, 'os-extra_specs'),
+            json={'extra_specs': specs},
+            microversion=negotiate(conn.compute, FLAVOR_MICROVERSION),
+        )
+    )
+
+
+def delete_extra_spec(conn, flavor_id: str, key: str) -> None:
+    """Delete one extra spec (Nova's API has no bulk delete)."""
+    _check(
+        conn.compute.delete(
+            _flavor_url(flavor_id, 'os-extra_specs', key),
+            microversion=negotiate(conn.compute, FLAVOR_MICROVERSION),
+        )
+    )
+
+
+def list_hypervisors(conn) -> tuple[list[dict], str]:
+    """Every hypervisor's detail view, with cpu_info, following all pages.
+
+    Returns the hypervisors and the microversion they were read at. Nova
+    returns at most [api]max_limit (1,000) hypervisors a response, with a
+    next link whenever a page is full, so every page is followed; the next
+    page is asked for with the marker on our own endpoint, since a next
+    link's host may be wrong behind a proxy.
+    """
+    compute = conn.compute
+    microversion = negotiate(compute, HYPERVISOR_MICROVERSION)
+    paged = version_tuple(microversion) >= HYPERVISOR_PAGING
+    query: dict[str, object] = {'limit': PAGE_SIZE} if paged else {}
+    hypervisors: list[dict] = []
+    while True:
+        url = '/os-hypervisors/detail'
+        if query:
+            url += '?' + urllib.parse.urlencode(query)
+        body = _check(compute.get(url, microversion=microversion))
+        page = body.get('hypervisors', [])
+        hypervisors.extend(page)
+        if not paged or not page or not body.get('hypervisors_links'):
+            return hypervisors, microversion
+        query['marker'] = page[-1]['id']
+
+
+def providers_with_trait(conn, trait: str) -> list[dict]:
+    """The resource providers that have ``trait``, in one request.
+
+    Raises ServiceUnavailable when Placement is not in the catalog or does
+    not answer; callers treat traits as unknown then.
+    """
+    try:
+        placement = conn.placement
+        response = placement.get(
+            '/resource_providers?'
+            + urllib.parse.urlencode({'required': trait}),
+            microversion=PLACEMENT_REQUIRED_MICROVERSION,
+        )
+    except _NO_ENDPOINT as exc:
+        raise ServiceUnavailable(
+            f'Placement is not in the service catalog ({exc})'
+        ) from exc
+    except ksa_exceptions.ConnectionError as exc:
+        raise ServiceUnavailable(
+            f'Placement cannot be reached ({exc})'
+        ) from exc
+    try:
+        return _check(response).get('resource_providers', [])
+    except sdk_exceptions.HttpException as exc:
+        raise ServiceUnavailable(
+            f'Placement answered HTTP {exc.status_code}: {exc.details}'
+        ) from exc

@@ -1,0 +1,176 @@
+"""``openstack hypervisor maxphysaddr list``."""
+
+from __future__ import annotations
+
+import logging
+
+from osc_lib import exceptions as osc_exceptions
+from osc_lib.command import command
+
+from osc_maxphysaddr import cloud
+from osc_maxphysaddr import core
+from osc_maxphysaddr import errors
+from osc_maxphysaddr import flavor as flavor_commands
+
+LOG = logging.getLogger(__name__)
+
+COLUMNS = (
+    'ID',
+    'Hypervisor Hostname',
+    'State',
+    'Status',
+    'Bits',
+    'Emulated',
+    'Passthrough',
+)
+LONG_COLUMNS = ('CPU Vendor', 'CPU Model')
+UNKNOWN = 'unknown'
+
+
+def trait_holders(
+    providers_by_trait: dict[str, list[dict]], by_uuid: bool
+) -> dict[str, set[str]]:
+    """Map each trait to the hypervisor keys (uuid or hostname) holding it.
+
+    From compute microversion 2.53 a hypervisor's id is its compute node
+    UUID, which is its resource provider's UUID; older clouds only match
+    by name, which Nova sets to the hypervisor hostname.
+    """
+    field = 'uuid' if by_uuid else 'name'
+    return {
+        trait: {p[field] for p in providers}
+        for trait, providers in providers_by_trait.items()
+    }
+
+
+def host_key(hypervisor: dict, by_uuid: bool) -> str:
+    return str(
+        hypervisor['id'] if by_uuid else hypervisor.get('hypervisor_hostname')
+    )
+
+
+class ListHypervisorMaxphysaddr(command.Lister):
+    _description = 'List hypervisors with their physical-address width'
+    _epilog = f"""One row a hypervisor: its reported address bits (from
+``cpu_info``; empty when the host reports none, e.g. libvirt older than
+8.7.0) and whether Placement gives it the ``COMPUTE_ADDRESS_SPACE_EMULATED``
+and ``COMPUTE_ADDRESS_SPACE_PASSTHROUGH`` traits (``unknown`` when Placement
+cannot be read).
+
+Hypervisors are read at compute microversion
+{cloud.HYPERVISOR_MICROVERSION} (the last one with ``cpu_info``; older
+clouds at their newest), all pages followed, and traits with one Placement
+request per trait, so the request count does not grow with the cloud. A
+summary of the widths goes to stderr (hidden by ``--quiet``).
+"""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            '--min-bits',
+            metavar='<bits>',
+            type=flavor_commands.bits_argument,
+            help='Only hosts that report at least this many address bits',
+        )
+        parser.add_argument(
+            '--mode',
+            metavar='<mode>',
+            choices=core.MODES,
+            help="Only hosts with this mode's trait in Placement "
+            '(emulate or passthrough)',
+        )
+        parser.add_argument(
+            '--flavor',
+            metavar='<flavor>',
+            help="Only hosts that meet this flavor's maxphysaddr "
+            "requirements (its mode's trait and, for emulate, at least its "
+            'bits), whatever their state (name or ID)',
+        )
+        parser.add_argument(
+            '--long',
+            action='store_true',
+            help='Also list the CPU vendor and model',
+        )
+        return parser
+
+    def take_action(self, parsed_args):
+        conn = self.app.client_manager.sdk_connection
+        requirement = None
+        if parsed_args.flavor:
+            with errors.as_command_error(
+                f'cannot read flavor {parsed_args.flavor}'
+            ):
+                (flavor,) = cloud.find_flavors(conn, [parsed_args.flavor])
+                specs = cloud.flavor_extra_specs(conn, flavor)
+                requirement = core.host_requirement(specs)
+        with errors.as_command_error('cannot list hypervisors'):
+            hypervisors, microversion = cloud.list_hypervisors(conn)
+        by_uuid = (
+            cloud.version_tuple(microversion) >= cloud.HYPERVISOR_ID_IS_UUID
+        )
+        holders = self._trait_holders(conn, by_uuid)
+        if holders is None and (parsed_args.mode or requirement):
+            raise osc_exceptions.CommandError(
+                'cannot filter by trait without Placement (see the warning '
+                'above); run without --mode and --flavor'
+            )
+
+        columns = COLUMNS + (LONG_COLUMNS if parsed_args.long else ())
+        rows = []
+        for hypervisor in hypervisors:
+            cpu_info = hypervisor.get('cpu_info')
+            bits = core.bits_from_cpu_info(cpu_info)
+            key = host_key(hypervisor, by_uuid)
+            traits = (
+                None
+                if holders is None
+                else {t for t, keys in holders.items() if key in keys}
+            )
+            if parsed_args.min_bits is not None and (
+                bits is None or bits < parsed_args.min_bits
+            ):
+                continue
+            if parsed_args.mode and (
+                core.MODE_TRAITS[parsed_args.mode] not in traits
+            ):
+                continue
+            if requirement is not None and not requirement.admits(
+                bits, traits
+            ):
+                continue
+            row = [
+                hypervisor['id'],
+                hypervisor.get('hypervisor_hostname'),
+                hypervisor.get('state'),
+                hypervisor.get('status'),
+                bits,
+            ] + [
+                UNKNOWN if traits is None else core.MODE_TRAITS[m] in traits
+                for m in core.MODES
+            ]
+            if parsed_args.long:
+                row += core.cpu_vendor_model(cpu_info)
+            rows.append(tuple(row))
+        self._summary(rows)
+        return columns, rows
+
+    def _trait_holders(self, conn, by_uuid):
+        providers = {}
+        try:
+            for trait in core.MODE_TRAITS.values():
+                providers[trait] = cloud.providers_with_trait(conn, trait)
+        except cloud.ServiceUnavailable as exc:
+            LOG.warning('Traits are unknown: %s', exc)
+            return None
+        return trait_holders(providers, by_uuid)
+
+    def _summary(self, rows):
+        if self.app.options.verbose_level < 1:
+            return
+        widths = [row[4] for row in rows if row[4] is not None]
+        text = f'{len(rows)} hypervisors'
+        if widths:
+            text += f', bits {min(widths)} to {max(widths)}'
+        if len(widths) < len(rows):
+            text += f', {len(rows) - len(widths)} reporting no bits'
+        self.app.stderr.write(text + '\n')
