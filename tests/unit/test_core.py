@@ -1,0 +1,466 @@
+"""The pure maxphysaddr core: a table for every rule, properties beside."""
+
+import json
+
+import os_traits
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from osc_maxphysaddr import core
+
+MODE = core.MODE_KEY
+BITS = core.BITS_KEY
+CAP = core.CAPABILITY_KEY
+EMU = 'trait:' + os_traits.COMPUTE_ADDRESS_SPACE_EMULATED
+PT = 'trait:' + os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH
+
+
+# --- parse_bits / Config -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    'text,bits',
+    [('32', 32), ('42', 42), ('52', 52), (' 46 ', 46), ('042', 42)],
+)
+def test_parse_bits_accepts(text, bits):
+    assert core.parse_bits(text) == bits
+
+
+@pytest.mark.parametrize(
+    'text',
+    [
+        '31',
+        '53',
+        '0',
+        '-42',
+        '+42',
+        '42.0',
+        '4e1',
+        '',
+        'abc',
+        '0x2a',
+        '４２',
+        '4 2',
+        '1' * 30,
+    ],
+)
+def test_parse_bits_refuses(text):
+    with pytest.raises(core.MaxphysaddrError):
+        core.parse_bits(text)
+
+
+@given(st.integers())
+def test_parse_bits_range_property(value):
+    inside = core.MIN_BITS <= value <= core.MAX_BITS
+    if inside:
+        assert core.parse_bits(str(value)) == value
+    else:
+        with pytest.raises(core.MaxphysaddrError):
+            core.parse_bits(str(value))
+
+
+def test_emulate_specs_are_exact():
+    assert core.Config('emulate', 42).extra_specs() == {
+        MODE: 'emulate',
+        BITS: '42',
+        EMU: 'required',
+        CAP: '>= 42',
+    }
+
+
+def test_passthrough_specs_are_exact():
+    assert core.Config('passthrough').extra_specs() == {
+        MODE: 'passthrough',
+        PT: 'required',
+    }
+
+
+@pytest.mark.parametrize(
+    'mode,bits,words',
+    [
+        ('emulate', None, '--bits is required'),
+        ('passthrough', 42, 'cannot be used with --mode passthrough'),
+        ('emulated', 42, 'mode must be one of emulate, passthrough'),
+        ('emulate', 31, 'from 32 to 52'),
+        ('emulate', 53, 'from 32 to 52'),
+    ],
+)
+def test_config_refuses(mode, bits, words):
+    with pytest.raises(core.MaxphysaddrError, match=words):
+        core.Config(mode, bits)
+
+
+def test_capability_value_is_operator_space_number():
+    # Nova splits capability values on whitespace: '>=42' would be a
+    # literal string that no host's '46' ever equals.
+    for bits in range(core.MIN_BITS, core.MAX_BITS + 1):
+        value = core.Config('emulate', bits).extra_specs()[CAP]
+        assert value.split() == ['>=', str(bits)]
+        assert core.capability_matches(str(bits), value)
+        assert not core.capability_matches(str(bits - 1), value)
+
+
+# --- plan --------------------------------------------------------------------
+
+OTHER = {'hw:cpu_policy': 'dedicated', 'quota:cpu_shares': '1024'}
+
+
+def test_plan_fresh_flavor_adds_everything_in_one_set():
+    target = core.Config('emulate', 42).extra_specs()
+    spec_plan = core.plan(OTHER, target)
+    assert spec_plan.to_set == target
+    assert spec_plan.to_delete == ()
+    assert {c.action for c in spec_plan.changes} == {'add'}
+
+
+def test_plan_noop_when_already_configured():
+    target = core.Config('emulate', 42).extra_specs()
+    spec_plan = core.plan({**OTHER, **target}, target)
+    assert spec_plan.is_noop
+    assert spec_plan.to_set == {} and spec_plan.to_delete == ()
+
+
+def test_plan_switch_emulate_to_passthrough():
+    current = {**OTHER, **core.Config('emulate', 42).extra_specs()}
+    target = core.Config('passthrough').extra_specs()
+    spec_plan = core.plan(current, target)
+    assert spec_plan.to_set == {MODE: 'passthrough', PT: 'required'}
+    assert set(spec_plan.to_delete) == {BITS, EMU, CAP}
+    by_key = {c.key: c for c in spec_plan.changes}
+    assert by_key[MODE].action == 'change'
+    assert (by_key[MODE].old, by_key[MODE].new) == ('emulate', 'passthrough')
+    assert by_key[PT].action == 'add'
+    assert by_key[BITS].action == 'remove' and by_key[BITS].old == '42'
+
+
+def test_plan_bits_change_touches_only_bits_and_capability():
+    current = core.Config('emulate', 42).extra_specs()
+    spec_plan = core.plan(current, core.Config('emulate', 46).extra_specs())
+    assert spec_plan.to_set == {BITS: '46', CAP: '>= 46'}
+    assert spec_plan.to_delete == ()
+
+
+def test_plan_unset_removes_only_managed_keys():
+    current = {**OTHER, MODE: 'x', BITS: 'y', EMU: 'z', PT: 'w', CAP: 'v'}
+    spec_plan = core.plan(current, {})
+    assert set(spec_plan.to_delete) == set(core.MANAGED_KEYS)
+    assert core.apply(current, spec_plan) == OTHER
+
+
+def test_plan_refuses_unmanaged_target_keys():
+    with pytest.raises(core.MaxphysaddrError):
+        core.plan({}, {'hw:cpu_policy': 'dedicated'})
+
+
+configs = st.one_of(
+    st.builds(
+        core.Config,
+        st.just('emulate'),
+        st.integers(core.MIN_BITS, core.MAX_BITS),
+    ),
+    st.just(core.Config('passthrough')),
+)
+spec_values = st.one_of(
+    st.sampled_from(
+        [
+            'emulate',
+            'passthrough',
+            'required',
+            'forbidden',
+            '>= 42',
+            '>=42',
+            '42',
+            '',
+        ]
+    ),
+    st.text(max_size=8),
+)
+any_specs = st.dictionaries(
+    st.sampled_from(
+        core.MANAGED_KEYS
+        + (
+            'hw:cpu_policy',
+            'trait:HW_CPU_X86_AVX',
+            'capabilities:cpu_info:arch',
+        )
+    ),
+    spec_values,
+)
+
+
+@given(any_specs, configs)
+def test_plan_converges_and_keeps_unrelated_keys(current, config):
+    target = config.extra_specs()
+    spec_plan = core.plan(current, target)
+    after = core.apply(current, spec_plan)
+    managed = {k: v for k, v in after.items() if k in core.MANAGED_KEYS}
+    assert managed == target
+    unrelated = {
+        k: v for k, v in current.items() if k not in core.MANAGED_KEYS
+    }
+    assert {
+        k: v for k, v in after.items() if k not in core.MANAGED_KEYS
+    } == unrelated
+    # Re-applying is a no-op, and the set and deletes never overlap.
+    assert core.plan(after, target).is_noop
+    assert not set(spec_plan.to_set) & set(spec_plan.to_delete)
+    # What was written reads back as a flavor Nova honours.
+    assert core.diagnose(after).status == core.OK
+
+
+@given(any_specs)
+def test_unset_always_clears_to_not_configured(current):
+    after = core.apply(current, core.plan(current, {}))
+    assert core.diagnose(after).status == core.NOT_CONFIGURED
+
+
+# --- diagnose ----------------------------------------------------------------
+
+DIAGNOSES = [
+    # (specs, expected finding codes in order)
+    ({}, None),
+    (OTHER, None),
+    (core.Config('emulate', 42).extra_specs(), []),
+    (core.Config('passthrough').extra_specs(), []),
+    # Nova's own minimal forms: it adds the trait and capability itself.
+    ({MODE: 'emulate', BITS: '42'}, []),
+    ({MODE: 'passthrough'}, []),
+    ({MODE: 'emulate', BITS: '42', CAP: '>=  42'}, []),
+    # errors
+    ({BITS: '42'}, ['bits-without-mode']),
+    ({BITS: '42', CAP: '>= 40'}, ['bits-without-mode', 'capability-differs']),
+    ({EMU: 'required'}, ['keys-without-mode']),
+    ({CAP: '>= 42'}, ['keys-without-mode']),
+    ({CAP: '>=42'}, ['keys-without-mode', 'capability-matches-nothing']),
+    ({MODE: 'emulated', BITS: '42'}, ['invalid-mode']),
+    ({MODE: 'Emulate'}, ['invalid-mode']),
+    ({MODE: 'emulate'}, ['emulate-without-bits']),
+    (
+        {MODE: 'emulate', EMU: 'required', CAP: '>= 42'},
+        ['emulate-without-bits'],
+    ),
+    (
+        {MODE: 'emulate', CAP: '>=42'},
+        ['emulate-without-bits', 'capability-matches-nothing'],
+    ),
+    ({MODE: 'passthrough', BITS: '42'}, ['passthrough-with-bits']),
+    ({MODE: 'emulate', BITS: '60'}, ['invalid-bits']),
+    ({MODE: 'emulate', BITS: '31'}, ['invalid-bits']),
+    ({MODE: 'emulate', BITS: 'abc'}, ['invalid-bits']),
+    ({MODE: 'emulate', BITS: '42', EMU: 'forbidden'}, ['trait-not-required']),
+    ({MODE: 'passthrough', PT: 'yes'}, ['trait-not-required']),
+    ({MODE: 'passthrough', CAP: '>=42'}, ['capability-matches-nothing']),
+    ({MODE: 'passthrough', CAP: 'foo'}, ['capability-matches-nothing']),
+    ({MODE: 'passthrough', CAP: '>='}, ['capability-matches-nothing']),
+    ({MODE: 'passthrough', CAP: '>= x'}, ['capability-matches-nothing']),
+    # warnings
+    ({MODE: 'emulate', BITS: '42', PT: 'required'}, ['other-mode-trait']),
+    ({MODE: 'passthrough', EMU: 'required'}, ['other-mode-trait']),
+    ({MODE: 'emulate', BITS: '42', CAP: '>= 40'}, ['capability-differs']),
+    ({MODE: 'emulate', BITS: '42', CAP: '>=42'}, ['capability-differs']),
+    ({MODE: 'passthrough', CAP: '>= 42'}, ['capability-on-passthrough']),
+    ({MODE: 'passthrough', CAP: '42'}, ['capability-on-passthrough']),
+    (
+        {MODE: 'passthrough', CAP: '<or> 46 <or> 48'},
+        ['capability-on-passthrough'],
+    ),
+    # errors come before warnings
+    (
+        {
+            MODE: 'emulate',
+            BITS: '42',
+            EMU: 'forbidden',
+            PT: 'required',
+            CAP: '>= 1',
+        },
+        ['trait-not-required', 'other-mode-trait', 'capability-differs'],
+    ),
+]
+
+
+@pytest.mark.parametrize('specs,codes', DIAGNOSES)
+def test_diagnose_table(specs, codes):
+    diagnosis = core.diagnose(specs)
+    if codes is None:
+        assert diagnosis.status == 'not configured'
+        assert diagnosis.findings == ()
+        return
+    assert [f.code for f in diagnosis.findings] == codes
+    if not codes:
+        assert diagnosis.status == 'ok'
+    else:
+        parts = diagnosis.status.split('; ')
+        assert [p.split(': ')[0] for p in parts] == [
+            core.RULES[c].severity for c in codes
+        ]
+
+
+def test_every_rule_is_reachable_by_the_table():
+    reached = {code for _, codes in DIAGNOSES for code in codes or ()}
+    assert reached == set(core.RULES)
+
+
+def test_status_text_reads_as_documented():
+    status = core.diagnose(
+        {
+            MODE: 'emulate',
+            BITS: '42',
+            CAP: '>= 40',
+            PT: 'forbidden',
+            EMU: 'forbidden',
+        }
+    ).status
+    assert status == (
+        "error: trait:COMPUTE_ADDRESS_SPACE_EMULATED is 'forbidden', but "
+        'Nova requires that trait for emulate mode: no host qualifies; '
+        'warning: trait:COMPUTE_ADDRESS_SPACE_PASSTHROUGH=forbidden belongs '
+        'to the other mode: it narrows the hosts for nothing; '
+        "warning: capabilities:cpu_info:maxphysaddr:bits is '>= 40', but "
+        "Nova ignores it and uses '>= 42' from hw:maxphysaddr_bits"
+    )
+
+
+def test_diagnosis_fields():
+    diagnosis = core.diagnose(core.Config('emulate', 46).extra_specs())
+    assert diagnosis.mode == 'emulate'
+    assert diagnosis.bits == 46 and isinstance(diagnosis.bits, int)
+    assert diagnosis.required_traits == (
+        os_traits.COMPUTE_ADDRESS_SPACE_EMULATED,
+    )
+    assert diagnosis.capability == '>= 46'
+    assert core.diagnose({MODE: 'emulate', BITS: 'abc'}).bits == 'abc'
+
+
+@given(any_specs)
+def test_diagnose_never_raises_and_orders_errors_first(specs):
+    diagnosis = core.diagnose(specs)
+    severities = [f.severity for f in diagnosis.findings]
+    assert severities == sorted(severities, key=lambda s: s != core.ERROR)
+    configured = any(k in specs for k in core.MANAGED_KEYS)
+    assert diagnosis.configured == configured
+    if diagnosis.status.startswith('error: '):
+        assert diagnosis.is_error
+        with pytest.raises(core.MaxphysaddrError):
+            core.host_requirement(specs)
+
+
+# --- Nova's capability operators ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    'host,requirement,matches',
+    [
+        ('46', '>= 42', True),
+        ('42', '>= 42', True),
+        ('40', '>= 42', False),
+        ('46', '>=42', False),  # a literal, not an operator
+        ('>=42', '>=42', True),  # ... which only equals itself
+        ('42', '42', True),
+        ('46', '42', False),
+        ('42', '== 42', True),
+        ('42', '!= 42', False),
+        ('40', '<= 42', True),
+        ('46', '= 42', True),  # '=' is "at least" in Nova
+        ('46', 's== 46', True),
+        ('46', '<or> 42 <or> 46', True),
+        ('48', '<or> 42 <or> 46', False),
+        ('46', '<in> 4', True),
+        (None, '>= 42', False),
+        (None, '42', False),
+        ('46', '>= abc', False),
+        ('46', '>=', False),
+    ],
+)
+def test_capability_matches(host, requirement, matches):
+    assert core.capability_matches(host, requirement) is matches
+
+
+# --- host requirements -------------------------------------------------------
+
+E = os_traits.COMPUTE_ADDRESS_SPACE_EMULATED
+P = os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH
+
+
+@pytest.mark.parametrize(
+    'specs,bits,traits,admitted',
+    [
+        ({MODE: 'emulate', BITS: '42'}, 46, {E}, True),
+        ({MODE: 'emulate', BITS: '42'}, 42, {E}, True),
+        ({MODE: 'emulate', BITS: '42'}, 40, {E}, False),
+        ({MODE: 'emulate', BITS: '42'}, None, {E}, False),
+        ({MODE: 'emulate', BITS: '42'}, 46, {P}, False),
+        ({MODE: 'emulate', BITS: '42'}, 46, set(), False),
+        # Nova replaces the capability with '>= bits'
+        ({MODE: 'emulate', BITS: '42', CAP: '>= 48'}, 46, {E}, True),
+        ({MODE: 'emulate', BITS: '42', PT: 'required'}, 46, {E}, False),
+        ({MODE: 'emulate', BITS: '42', PT: 'required'}, 46, {E, P}, True),
+        ({MODE: 'emulate', BITS: '42', PT: 'forbidden'}, 46, {E, P}, False),
+        ({MODE: 'passthrough'}, None, {P}, True),
+        ({MODE: 'passthrough'}, 39, {E}, False),
+        ({MODE: 'passthrough', CAP: '>= 46'}, 40, {P}, False),
+        ({MODE: 'passthrough', CAP: '>= 46'}, 48, {P}, True),
+    ],
+)
+def test_host_requirement(specs, bits, traits, admitted):
+    assert core.host_requirement(specs).admits(bits, traits) is admitted
+
+
+# --- cpu_info ----------------------------------------------------------------
+
+CPU = {
+    'arch': 'x86_64',
+    'model': 'Icelake-Server',
+    'vendor': 'Intel',
+    'maxphysaddr': {'mode': 'emulate', 'bits': 46},
+}
+
+
+@pytest.mark.parametrize(
+    'cpu_info,bits',
+    [
+        (CPU, 46),
+        (json.dumps(CPU), 46),  # a JSON string before microversion 2.28
+        ({**CPU, 'maxphysaddr': {'mode': 'passthrough', 'bits': '48'}}, 48),
+        ({'arch': 'x86_64'}, None),
+        ({**CPU, 'maxphysaddr': None}, None),
+        ({**CPU, 'maxphysaddr': {'mode': 'emulate'}}, None),
+        ({**CPU, 'maxphysaddr': {'bits': True}}, None),
+        ({**CPU, 'maxphysaddr': {'bits': 'lots'}}, None),
+        ({**CPU, 'maxphysaddr': {'bits': 46.5}}, None),
+        ({**CPU, 'maxphysaddr': [46]}, None),
+        ('{not json', None),
+        ('', None),
+        ('null', None),
+        ('[1, 2]', None),
+        (None, None),
+        (42, None),
+    ],
+)
+def test_bits_from_cpu_info(cpu_info, bits):
+    assert core.bits_from_cpu_info(cpu_info) == bits
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+        lambda children: (
+            st.lists(children) | st.dictionaries(st.text(), children)
+        ),
+        max_leaves=10,
+    )
+)
+def test_bits_from_cpu_info_never_raises(value):
+    for form in (value, json.dumps(value)):
+        result = core.bits_from_cpu_info(form)
+        assert result is None or isinstance(result, int)
+        assert core.cpu_vendor_model(form) is not None
+
+
+def test_cpu_vendor_model():
+    assert core.cpu_vendor_model(CPU) == ('Intel', 'Icelake-Server')
+    assert core.cpu_vendor_model(json.dumps(CPU)) == (
+        'Intel',
+        'Icelake-Server',
+    )
+    assert core.cpu_vendor_model('garbage') == (None, None)
