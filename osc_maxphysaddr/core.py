@@ -605,3 +605,138 @@ def cpu_vendor_model(cpu_info: object) -> tuple[str | None, str | None]:
         vendor if isinstance(vendor, str) else None,
         model if isinstance(model, str) else None,
     )
+
+
+# --- capacity planning -------------------------------------------------------
+
+MIB = 1 << 20
+GIB = 1 << 30
+#: The 32-bit PCI hole below 4 GiB: a guest's RAM that would sit there is
+#: relocated above 4 GiB, so RAM + 4 GiB must fit inside 2**bits.
+PCI_HOLE_BYTES = 4 * GIB
+UP = 'up'
+ENABLED = 'enabled'
+
+
+@dataclasses.dataclass(frozen=True)
+class Host:
+    """What the planning rules need to know of a hypervisor."""
+
+    bits: int | None
+    traits: frozenset[str] | None  # None: Placement could not be read
+    state: str | None = UP
+    status: str | None = ENABLED
+
+    @property
+    def available(self) -> bool:
+        """Whether the host can take a new guest now (up and enabled)."""
+        return self.state == UP and self.status == ENABLED
+
+
+def count_hosts(
+    requirement: HostRequirement, hosts: Iterable[Host]
+) -> int | None:
+    """How many available hosts can take a flavor; None if traits unknown."""
+    count = 0
+    for host in hosts:
+        if host.traits is None:
+            return None
+        if host.available and requirement.admits(host.bits, host.traits):
+            count += 1
+    return count
+
+
+def auto_bits(hosts: Iterable[Host]) -> int:
+    """The widest emulate width every eligible host can still give.
+
+    The eligible hosts are the available ones with the EMULATED trait; the
+    lowest width any of them reports keeps all of them schedulable, so
+    guests can live-migrate among them.
+    """
+    trait = MODE_TRAITS[EMULATE]
+    widths = [
+        h.bits
+        for h in hosts
+        if h.available
+        and h.traits is not None
+        and trait in h.traits
+        and h.bits is not None
+    ]
+    if not widths:
+        raise MaxphysaddrError(
+            '--bits auto needs at least one up, enabled hypervisor with '
+            f'the {trait} trait that reports its address bits; none does '
+            '(see "openstack hypervisor maxphysaddr list")'
+        )
+    return max(MIN_BITS, min(widths))
+
+
+def bytes_needed(ram_mib: int) -> int:
+    """The guest-physical span a guest of this RAM needs."""
+    return ram_mib * MIB + PCI_HOLE_BYTES
+
+
+def min_bits_for_ram(ram_mib: int) -> int:
+    """The smallest width whose 2**bits is above RAM + 4 GiB."""
+    return max(MIN_BITS, bytes_needed(ram_mib).bit_length())
+
+
+def roomy_bits_for_ram(ram_mib: int) -> int:
+    """The smallest width that leaves the PCI window as much as the RAM."""
+    return max(MIN_BITS, (2 * bytes_needed(ram_mib) - 1).bit_length())
+
+
+def format_bytes(size: int) -> str:
+    """A power-of-two size the way the guide's table writes it."""
+    for unit, shift in (('PiB', 50), ('TiB', 40), ('GiB', 30), ('MiB', 20)):
+        if size >= 1 << shift:
+            value = size / (1 << shift)
+            text = f'{value:.1f}'.rstrip('0').rstrip('.')
+            return f'{text} {unit}'
+    return f'{size} B'
+
+
+@dataclasses.dataclass(frozen=True)
+class RamCheck:
+    """The RAM guard's verdict for one flavor at one width."""
+
+    refuse: bool
+    warn: bool
+    needed_bits: int
+    message: str | None
+
+
+def check_ram(ram_mib: int, bits: int) -> RamCheck:
+    """Whether a guest of ``ram_mib`` fits in ``bits`` address bits.
+
+    Refuse when 2**bits <= RAM + 4 GiB: the guest does not boot. Warn when
+    2**bits < 2 * (RAM + 4 GiB): it boots, but the 64-bit PCI window for
+    device BARs (GPUs) has to share what is left.
+    """
+    needed = bytes_needed(ram_mib)
+    needed_bits = min_bits_for_ram(ram_mib)
+    space = 1 << bits
+    span = f'{format_bytes(ram_mib * MIB)} of RAM plus the 4 GiB PCI hole'
+    if space <= needed:
+        fix = (
+            f'at least {needed_bits} bits'
+            if needed_bits <= MAX_BITS
+            else f"more than QEMU's {MAX_BITS} bits"
+        )
+        return RamCheck(
+            True,
+            False,
+            needed_bits,
+            f'{bits} bits address {format_bytes(space)}, too little for '
+            f'{span}: use {fix}',
+        )
+    if space < 2 * needed:
+        return RamCheck(
+            False,
+            True,
+            needed_bits,
+            f'{bits} bits address {format_bytes(space)}: enough for {span}, '
+            'but little room is left for the 64-bit PCI window (GPU BARs); '
+            f'{roomy_bits_for_ram(ram_mib)} bits leave as much again',
+        )
+    return RamCheck(False, False, needed_bits, None)

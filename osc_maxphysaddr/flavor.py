@@ -127,15 +127,15 @@ class _ChangeFlavors(command.Lister):
                 cloud.delete_extra_spec(conn, flavor['id'], key)
                 written.append(key)
         except errors.EXPECTED as exc:
-            LOG.error(errors.describe(exc, f'flavor {label}'))
-            if _is_validation_refusal(exc):
-                LOG.error(
-                    'Nova accepts hw:maxphysaddr_* only below compute '
-                    'microversion 2.86 and this plugin wrote at %s or '
-                    'older; the compute API in front of Nova may be '
-                    'rewriting the microversion.',
-                    cloud.FLAVOR_MICROVERSION,
+            message = errors.describe(exc, f'flavor {label}')
+            if getattr(exc, 'status_code', None) == 400:
+                message += (
+                    ' (Nova rejects hw:maxphysaddr_* from compute '
+                    'microversion 2.86 and this plugin writes at '
+                    f'{cloud.FLAVOR_MICROVERSION} or older: something '
+                    'between you and Nova may rewrite the microversion)'
                 )
+            LOG.error(message)
             done = [k for k in written if k in spec_plan.to_set]
             remaining = [k for k in spec_plan.to_delete if k not in written]
             LOG.error(
@@ -147,10 +147,6 @@ class _ChangeFlavors(command.Lister):
             )
             return False
         return True
-
-
-def _is_validation_refusal(exc: BaseException) -> bool:
-    return getattr(exc, 'status_code', None) == 400
 
 
 class SetFlavorMaxphysaddr(_ChangeFlavors):
