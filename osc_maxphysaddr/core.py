@@ -375,6 +375,19 @@ RULES = {
             f'{CAPABILITY_KEY} on a passthrough flavor narrows the hosts '
             'for nothing',
         ),
+        Rule(
+            'ram-exceeds-width',
+            ERROR,
+            '{bits} bits address {space}, too little for {ram} of RAM plus '
+            'the 4 GiB PCI hole, so the guest does not boot: use {fix}',
+        ),
+        Rule(
+            'ram-crowds-pci-window',
+            WARNING,
+            '{bits} bits address {space}: enough for {ram} of RAM plus the '
+            '4 GiB PCI hole, but little room is left for the 64-bit PCI '
+            'window (GPU BARs); {roomy} bits leave as much again',
+        ),
     )
 }
 
@@ -428,8 +441,14 @@ def _bits_value(raw: str | None) -> int | str | None:
     return int(stripped) if _DECIMAL.fullmatch(stripped) else raw
 
 
-def diagnose(specs: Mapping[str, str]) -> Diagnosis:
-    """Read a flavor's extra specs back into a maxphysaddr diagnosis."""
+def diagnose(
+    specs: Mapping[str, str], ram_mib: int | None = None
+) -> Diagnosis:
+    """Read a flavor's extra specs back into a maxphysaddr diagnosis.
+
+    With the flavor's RAM, an emulated width is also checked against it
+    (see :func:`check_ram`).
+    """
     present = [k for k in MANAGED_KEYS if k in specs]
     mode = specs.get(MODE_KEY)
     raw_bits = specs.get(BITS_KEY)
@@ -500,6 +519,11 @@ def diagnose(specs: Mapping[str, str]) -> Diagnosis:
                 )
             elif mode is not None and mode.strip() == PASSTHROUGH:
                 warnings.append(_finding('capability-on-passthrough'))
+
+    if ram_mib is not None and valid_bits is not None and mode == EMULATE:
+        ram = check_ram(ram_mib, valid_bits).finding
+        if ram is not None:
+            (errors if ram.severity == ERROR else warnings).append(ram)
 
     return Diagnosis(
         mode=mode,
@@ -700,10 +724,20 @@ def format_bytes(size: int) -> str:
 class RamCheck:
     """The RAM guard's verdict for one flavor at one width."""
 
-    refuse: bool
-    warn: bool
     needed_bits: int
-    message: str | None
+    finding: Finding | None
+
+    @property
+    def refuse(self) -> bool:
+        return self.finding is not None and self.finding.severity == ERROR
+
+    @property
+    def warn(self) -> bool:
+        return self.finding is not None and self.finding.severity == WARNING
+
+    @property
+    def message(self) -> str | None:
+        return None if self.finding is None else self.finding.message
 
 
 def check_ram(ram_mib: int, bits: int) -> RamCheck:
@@ -716,7 +750,11 @@ def check_ram(ram_mib: int, bits: int) -> RamCheck:
     needed = bytes_needed(ram_mib)
     needed_bits = min_bits_for_ram(ram_mib)
     space = 1 << bits
-    span = f'{format_bytes(ram_mib * MIB)} of RAM plus the 4 GiB PCI hole'
+    sizes = {
+        'bits': bits,
+        'space': format_bytes(space),
+        'ram': format_bytes(ram_mib * MIB),
+    }
     if space <= needed:
         fix = (
             f'at least {needed_bits} bits'
@@ -724,19 +762,12 @@ def check_ram(ram_mib: int, bits: int) -> RamCheck:
             else f"more than QEMU's {MAX_BITS} bits"
         )
         return RamCheck(
-            True,
-            False,
-            needed_bits,
-            f'{bits} bits address {format_bytes(space)}, too little for '
-            f'{span}: use {fix}',
+            needed_bits, _finding('ram-exceeds-width', fix=fix, **sizes)
         )
     if space < 2 * needed:
+        roomy = roomy_bits_for_ram(ram_mib)
         return RamCheck(
-            False,
-            True,
             needed_bits,
-            f'{bits} bits address {format_bytes(space)}: enough for {span}, '
-            'but little room is left for the 64-bit PCI window (GPU BARs); '
-            f'{roomy_bits_for_ram(ram_mib)} bits leave as much again',
+            _finding('ram-crowds-pci-window', roomy=roomy, **sizes),
         )
-    return RamCheck(False, False, needed_bits, None)
+    return RamCheck(needed_bits, None)

@@ -296,8 +296,46 @@ def test_diagnose_table(specs, codes):
         ]
 
 
-def test_every_rule_is_reachable_by_the_table():
-    reached = {code for _, codes in DIAGNOSES for code in codes or ()}
+TIB_MIB = 1 << 20
+
+RAM_DIAGNOSES = [
+    # (specs, RAM in MiB, expected finding codes)
+    (core.Config('emulate', 42).extra_specs(), TIB_MIB, []),
+    (
+        core.Config('emulate', 41).extra_specs(),
+        TIB_MIB,
+        ['ram-crowds-pci-window'],
+    ),
+    (core.Config('emulate', 40).extra_specs(), TIB_MIB, ['ram-exceeds-width']),
+    (
+        {MODE: 'emulate', BITS: '40', PT: 'required'},
+        TIB_MIB,
+        ['ram-exceeds-width', 'other-mode-trait'],
+    ),
+    # passthrough takes the host's width, unknown here; bad bits are
+    # reported as such, not measured against the RAM.
+    (core.Config('passthrough').extra_specs(), 64 * TIB_MIB, []),
+    ({MODE: 'emulate', BITS: '31'}, TIB_MIB, ['invalid-bits']),
+    ({BITS: '40'}, TIB_MIB, ['bits-without-mode']),
+]
+
+
+@pytest.mark.parametrize('specs,ram_mib,codes', RAM_DIAGNOSES)
+def test_diagnose_with_ram(specs, ram_mib, codes):
+    diagnosis = core.diagnose(specs, ram_mib=ram_mib)
+    assert [f.code for f in diagnosis.findings] == codes
+    assert core.diagnose(specs).findings == tuple(
+        f for f in diagnosis.findings if not f.code.startswith('ram-')
+    )
+
+
+def test_every_rule_is_reachable_by_the_tables():
+    reached = {
+        code
+        for table in (DIAGNOSES, RAM_DIAGNOSES)
+        for *_, codes in table
+        for code in codes or ()
+    }
     assert reached == set(core.RULES)
 
 

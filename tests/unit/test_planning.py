@@ -46,7 +46,7 @@ def test_ram_guard_names_the_smallest_width_that_fits():
     assert check.needed_bits == 41
     assert check.message == (
         '40 bits address 1 TiB, too little for 1 TiB of RAM plus the 4 GiB '
-        'PCI hole: use at least 41 bits'
+        'PCI hole, so the guest does not boot: use at least 41 bits'
     )
     warn = core.check_ram(TIB_MIB, 41)
     assert '42 bits leave as much again' in warn.message
