@@ -16,6 +16,8 @@ from keystoneauth1 import exceptions as ksa_exceptions
 from openstack import exceptions as sdk_exceptions
 from openstack import utils as sdk_utils
 
+from osc_maxphysaddr import core
+
 # Nova validates extra specs from 2.86 and has no validator for
 # hw:maxphysaddr_*, so it rejects them there with HTTP 400 ("... does not
 # appear to be a valid extra spec"). 2.85 is the newest microversion that
@@ -167,6 +169,19 @@ def flavor_extra_specs(conn, flavor: dict) -> dict[str, str]:
     return dict(body.get('extra_specs', {}))
 
 
+def all_flavors(conn) -> list[tuple[dict, dict[str, str]]]:
+    """Every flavor (private ones included) with its extra specs.
+
+    One paged listing; only clouds older than 2.61, whose flavor bodies
+    lack extra specs, cost one more request a flavor.
+    """
+    microversion = negotiate(conn.compute, FLAVOR_MICROVERSION)
+    return [
+        (flavor, flavor_extra_specs(conn, flavor))
+        for flavor in _all_flavors(conn.compute, microversion)
+    ]
+
+
 def set_extra_specs(conn, flavor_id: str, specs: dict[str, str]) -> None:
     """Create or update several extra specs in one request."""
     _check(
@@ -241,3 +256,63 @@ def providers_with_trait(conn, trait: str) -> list[dict]:
         raise ServiceUnavailable(
             f'Placement answered HTTP {exc.status_code}: {exc.details}'
         ) from exc
+
+
+class Inventory:
+    """Every hypervisor with its width and traits, read in a fixed budget.
+
+    The compute pages plus one Placement request per mode trait, however
+    many hypervisors the cloud has. When Placement cannot be read the
+    traits are unknown (None) and :attr:`placement_error` says why.
+    """
+
+    def __init__(self, hypervisors, microversion, holders, placement_error):
+        self.hypervisors = hypervisors
+        self.microversion = microversion
+        self.placement_error = placement_error
+        self._holders = holders
+        self._by_uuid = version_tuple(microversion) >= HYPERVISOR_ID_IS_UUID
+
+    @property
+    def traits_known(self) -> bool:
+        return self._holders is not None
+
+    def key(self, hypervisor: dict) -> str:
+        """How Placement knows a hypervisor: by UUID (2.53+) or name."""
+        if self._by_uuid:
+            return str(hypervisor['id'])
+        return str(hypervisor.get('hypervisor_hostname'))
+
+    def traits(self, hypervisor: dict) -> frozenset[str] | None:
+        if self._holders is None:
+            return None
+        key = self.key(hypervisor)
+        return frozenset(t for t, keys in self._holders.items() if key in keys)
+
+    def host(self, hypervisor: dict) -> core.Host:
+        return core.Host(
+            core.bits_from_cpu_info(hypervisor.get('cpu_info')),
+            self.traits(hypervisor),
+            hypervisor.get('state'),
+            hypervisor.get('status'),
+        )
+
+    def hosts(self) -> list[core.Host]:
+        return [self.host(h) for h in self.hypervisors]
+
+
+def read_inventory(conn) -> Inventory:
+    """Read every hypervisor and which of them hold the mode traits."""
+    hypervisors, microversion = list_hypervisors(conn)
+    by_uuid = version_tuple(microversion) >= HYPERVISOR_ID_IS_UUID
+    field = 'uuid' if by_uuid else 'name'
+    holders: dict[str, set[str]] | None = {}
+    error = None
+    try:
+        for trait in core.MODE_TRAITS.values():
+            holders[trait] = {
+                p[field] for p in providers_with_trait(conn, trait)
+            }
+    except ServiceUnavailable as exc:
+        holders, error = None, str(exc)
+    return Inventory(hypervisors, microversion, holders, error)

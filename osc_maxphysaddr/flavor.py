@@ -1,4 +1,4 @@
-"""``openstack flavor maxphysaddr set|unset|show``."""
+"""``openstack flavor maxphysaddr set|unset|show|list``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from osc_maxphysaddr import errors
 
 LOG = logging.getLogger(__name__)
 
+AUTO = 'auto'
+
 CHANGE_COLUMNS = (
     'Flavor ID',
     'Flavor Name',
@@ -26,12 +28,16 @@ CHANGE_COLUMNS = (
 SHOW_COLUMNS = (
     'ID',
     'Name',
+    'RAM',
     'Mode',
     'Bits',
     'Required Traits',
     'Capabilities',
     'Status',
+    'Hosts',
 )
+LIST_COLUMNS = ('ID', 'Name', 'RAM', 'Mode', 'Bits', 'Status', 'Hosts')
+LIST_LONG_COLUMNS = ('Required Traits', 'Capabilities')
 
 PASSTHROUGH_REMINDER = (
     'Reminder: passthrough needs compute nodes with '
@@ -46,13 +52,25 @@ cloud's newest, if older), whatever ``--os-compute-api-version`` says: from
 and rejects them with HTTP 400.
 """
 
+_HOSTS_NOTE = """
+**Hosts** counts the hypervisors that can take the flavor now: up, enabled,
+holding its mode's trait in Placement and, for emulate, reporting at least
+its bits. It is empty when the flavor is not configured, has an error, or
+Placement cannot be read.
+"""
+
 
 def bits_argument(text: str) -> int:
-    """argparse type for ``--bits``: a width QEMU accepts."""
+    """argparse type for a width QEMU accepts."""
     try:
         return core.parse_bits(text)
     except core.MaxphysaddrError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def bits_or_auto(text: str) -> int | str:
+    """argparse type for ``--bits``: a width or ``auto``."""
+    return AUTO if text.strip() == AUTO else bits_argument(text)
 
 
 def _flavor_positional(parser: argparse.ArgumentParser, many: bool) -> None:
@@ -65,10 +83,45 @@ def _flavor_positional(parser: argparse.ArgumentParser, many: bool) -> None:
     )
 
 
-class _ChangeFlavors(command.Lister):
-    """Shared body of ``set`` and ``unset``: plan, then write in order."""
+def _label(flavor: dict) -> str:
+    return f'{flavor["name"]} ({flavor["id"]})'
 
-    def target(self, parsed_args: argparse.Namespace) -> dict[str, str]:
+
+def _eligible(inventory, specs, diagnosis) -> list[dict] | None:
+    """The hypervisors that can take a flavor now; None if unknowable."""
+    if (
+        not diagnosis.configured
+        or diagnosis.is_error
+        or not inventory.traits_known
+    ):
+        return None
+    requirement = core.host_requirement(specs)
+    eligible = []
+    for hypervisor in inventory.hypervisors:
+        host = inventory.host(hypervisor)
+        if host.available and requirement.admits(host.bits, host.traits):
+            eligible.append(hypervisor)
+    return eligible
+
+
+def _warn_placement(inventory) -> None:
+    if not inventory.traits_known:
+        LOG.warning(
+            'Hosts are unknown: %s', inventory.placement_error or 'no traits'
+        )
+
+
+class _ChangeFlavors(command.Lister):
+    """Shared body of ``set`` and ``unset``.
+
+    Every flavor is resolved and read before anything is written; each
+    then gets its new keys in one request, and its stale keys deleted.
+    """
+
+    def validate(self, parsed_args: argparse.Namespace) -> None:
+        """Refuse a bad request before anything is sent to the cloud."""
+
+    def target(self, conn, parsed_args, flavors) -> dict[str, str]:
         raise NotImplementedError
 
     def notice(self, text: str) -> None:
@@ -76,58 +129,54 @@ class _ChangeFlavors(command.Lister):
             self.app.stderr.write(text + '\n')
 
     def take_action(self, parsed_args):
-        # Validate the request before anything is sent to the cloud.
         with errors.as_command_error('invalid request'):
-            target = self.target(parsed_args)
+            self.validate(parsed_args)
         conn = self.app.client_manager.sdk_connection
-        with errors.as_command_error('cannot look up the flavors'):
-            flavors = cloud.find_flavors(conn, parsed_args.flavor)
-        rows = []
+        with errors.as_command_error('cannot read the flavors'):
+            flavors = []
+            for flavor in cloud.find_flavors(conn, parsed_args.flavor):
+                if all(flavor['id'] != f['id'] for f, _ in flavors):
+                    flavors.append(
+                        (flavor, cloud.flavor_extra_specs(conn, flavor))
+                    )
+            target = self.target(conn, parsed_args, flavors)
+        plans = [
+            (flavor, core.plan(specs, target)) for flavor, specs in flavors
+        ]
+        rows = [
+            (flavor['id'], flavor['name'], c.key, c.action, c.old, c.new)
+            for flavor, spec_plan in plans
+            for c in spec_plan.changes
+        ]
         failures = 0
-        seen = set()
-        for flavor in flavors:
-            if flavor['id'] in seen:
-                continue
-            seen.add(flavor['id'])
-            label = f'{flavor["name"]} ({flavor["id"]})'
-            try:
-                specs = cloud.flavor_extra_specs(conn, flavor)
-            except errors.EXPECTED as exc:
-                LOG.error(errors.describe(exc, f'flavor {label}'))
-                failures += 1
-                continue
-            spec_plan = core.plan(specs, target)
-            rows += [
-                (flavor['id'], flavor['name'], c.key, c.action, c.old, c.new)
-                for c in spec_plan.changes
-            ]
+        for flavor, spec_plan in plans:
             if spec_plan.is_noop:
                 self.notice(
-                    f'Flavor {label} already has this configuration; '
-                    'nothing to write.'
+                    f'Flavor {_label(flavor)} already has this '
+                    'configuration; nothing to write.'
                 )
             elif not parsed_args.dry_run:
-                failures += not self._write(conn, flavor, label, spec_plan)
+                failures += not self._write(conn, flavor, spec_plan)
         if parsed_args.dry_run:
             self.notice('Dry run: nothing was written.')
         if failures:
             raise osc_exceptions.CommandError(
-                f'{failures} of {len(seen)} flavors failed'
+                f'{failures} of {len(plans)} flavors failed'
             )
         return CHANGE_COLUMNS, rows
 
-    def _write(self, conn, flavor, label, spec_plan) -> bool:
+    def _write(self, conn, flavor, spec_plan) -> bool:
         """Add or change the new keys first, then delete stale ones."""
-        written: list[str] = []
+        done: list[str] = []
         try:
             if spec_plan.to_set:
                 cloud.set_extra_specs(conn, flavor['id'], spec_plan.to_set)
-                written = sorted(spec_plan.to_set)
+                done = sorted(spec_plan.to_set)
             for key in spec_plan.to_delete:
                 cloud.delete_extra_spec(conn, flavor['id'], key)
-                written.append(key)
+                done.append(key)
         except errors.EXPECTED as exc:
-            message = errors.describe(exc, f'flavor {label}')
+            message = errors.describe(exc, f'flavor {_label(flavor)}')
             if getattr(exc, 'status_code', None) == 400:
                 message += (
                     ' (Nova rejects hw:maxphysaddr_* from compute '
@@ -136,13 +185,13 @@ class _ChangeFlavors(command.Lister):
                     'between you and Nova may rewrite the microversion)'
                 )
             LOG.error(message)
-            done = [k for k in written if k in spec_plan.to_set]
-            remaining = [k for k in spec_plan.to_delete if k not in written]
+            now_set = [k for k in done if k in spec_plan.to_set]
+            remaining = [k for k in spec_plan.to_delete if k not in done]
             LOG.error(
                 'Flavor %s: now set: %s; stale keys remaining: %s. '
                 'Run the same command again to finish.',
-                label,
-                ', '.join(done) or 'nothing',
+                _label(flavor),
+                ', '.join(now_set) or 'nothing',
                 ', '.join(remaining) or 'none',
             )
             return False
@@ -163,6 +212,11 @@ host's width (needs ``cpu_mode=host-passthrough`` on the compute nodes).
 Stale keys of another configuration are removed; keys unrelated to
 maxphysaddr are never touched. Re-running the same command writes nothing.
 The output lists each key added, changed or removed.
+
+RAM guard (emulate): a guest needs its RAM plus the 4 GiB PCI hole inside
+2^bits bytes. A width that is too small is refused (``--force`` writes it
+anyway); one that leaves less than as much again for the 64-bit PCI window
+(GPU BARs) is written with a warning.
 """
         + _WRITE_NOTE
     )
@@ -181,12 +235,18 @@ The output lists each key added, changed or removed.
         parser.add_argument(
             '--bits',
             metavar='<bits>',
-            type=bits_argument,
+            type=bits_or_auto,
             help=f'Guest physical-address bits, {core.MIN_BITS} to '
-            f'{core.MAX_BITS} (required with --mode emulate, refused with '
-            'passthrough). Use the lowest width among the hosts that '
-            'should run the flavor: see "openstack hypervisor maxphysaddr '
-            'list"',
+            f'{core.MAX_BITS}, or "auto" for the lowest width any up, '
+            'enabled hypervisor with the COMPUTE_ADDRESS_SPACE_EMULATED '
+            'trait reports, so guests can move among all of them '
+            '(required with --mode emulate, refused with passthrough)',
+        )
+        parser.add_argument(
+            '--force',
+            action='store_true',
+            help='Write a width even when it is too small for the '
+            "flavor's RAM (the guest will not boot)",
         )
         parser.add_argument(
             '--dry-run',
@@ -196,15 +256,72 @@ The output lists each key added, changed or removed.
         )
         return parser
 
-    def target(self, parsed_args):
-        config = core.Config(parsed_args.mode, parsed_args.bits)
+    def validate(self, parsed_args):
+        if parsed_args.bits == AUTO and parsed_args.mode != core.EMULATE:
+            raise core.MaxphysaddrError(
+                '--bits auto only works with --mode emulate'
+            )
+        if parsed_args.bits != AUTO:
+            core.Config(parsed_args.mode, parsed_args.bits)
+
+    def target(self, conn, parsed_args, flavors):
+        bits = parsed_args.bits
+        inventory = None
+        if bits == AUTO:
+            inventory = cloud.read_inventory(conn)
+            hosts = inventory.hosts()
+            bits = core.auto_bits(hosts)
+            self.notice(
+                f'--bits auto: {bits} bits, the lowest width among the '
+                f'{len(_auto_pool(hosts))} up, enabled hypervisors with '
+                f'{core.MODE_TRAITS[core.EMULATE]} that report one.'
+            )
+        config = core.Config(parsed_args.mode, bits)
+        if config.mode == core.EMULATE:
+            self._guard_ram(config.bits, flavors, parsed_args, inventory)
         return config.extra_specs()
+
+    def _guard_ram(self, bits, flavors, parsed_args, inventory):
+        refused = []
+        for flavor, _ in flavors:
+            check = core.check_ram(flavor['ram'], bits)
+            if check.refuse and not parsed_args.force:
+                message = f'flavor {_label(flavor)}: {check.message}'
+                if inventory is not None:
+                    pool = _auto_pool(inventory.hosts())
+                    wide = [h for h in pool if h.bits >= check.needed_bits]
+                    message += (
+                        f'; --bits auto gives {bits}, and {len(wide)} of '
+                        f'the {len(pool)} eligible hypervisors report '
+                        f'{check.needed_bits} bits or more'
+                    )
+                refused.append(message)
+            elif check.message:
+                LOG.warning('Flavor %s: %s', _label(flavor), check.message)
+        if refused:
+            raise core.MaxphysaddrError(
+                '; '.join(refused)
+                + '. Nothing was written (--force writes it anyway).'
+            )
 
     def take_action(self, parsed_args):
         result = super().take_action(parsed_args)
         if parsed_args.mode == core.PASSTHROUGH:
             self.notice(PASSTHROUGH_REMINDER)
         return result
+
+
+def _auto_pool(hosts: list[core.Host]) -> list[core.Host]:
+    """The hosts ``--bits auto`` takes into account."""
+    trait = core.MODE_TRAITS[core.EMULATE]
+    return [
+        h
+        for h in hosts
+        if h.available
+        and h.traits is not None
+        and trait in h.traits
+        and h.bits is not None
+    ]
 
 
 class UnsetFlavorMaxphysaddr(_ChangeFlavors):
@@ -228,20 +345,29 @@ a flavor without these keys writes nothing.
         )
         return parser
 
-    def target(self, parsed_args):
+    def target(self, conn, parsed_args, flavors):
         return {}
 
 
 class ShowFlavorMaxphysaddr(command.ShowOne):
     _description = "Show a flavor's guest physical-address width and status"
-    _epilog = """Status tells whether Nova will honour the flavor as
+    _epilog = (
+        """Status tells whether Nova will honour the flavor as
 written: ``ok``, ``not configured``, or ``error: ...`` / ``warning: ...``
 with the reasons, errors first, joined with ``; ``.
 """
+        + _HOSTS_NOTE
+    )
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         _flavor_positional(parser, many=False)
+        parser.add_argument(
+            '--long',
+            action='store_true',
+            help='Also list the hostnames of the hypervisors that can take '
+            'the flavor now',
+        )
         return parser
 
     def take_action(self, parsed_args):
@@ -250,13 +376,107 @@ with the reasons, errors first, joined with ``; ``.
         with errors.as_command_error(action):
             (flavor,) = cloud.find_flavors(conn, [parsed_args.flavor])
             specs = cloud.flavor_extra_specs(conn, flavor)
-        diagnosis = core.diagnose(specs)
-        return SHOW_COLUMNS, (
+            diagnosis = core.diagnose(specs, flavor.get('ram'))
+            eligible = None
+            if diagnosis.configured and not diagnosis.is_error:
+                inventory = cloud.read_inventory(conn)
+                _warn_placement(inventory)
+                eligible = _eligible(inventory, specs, diagnosis)
+        columns = SHOW_COLUMNS
+        values = [
             flavor['id'],
             flavor['name'],
+            flavor.get('ram'),
             diagnosis.mode,
             diagnosis.bits,
             format_columns.ListColumn(list(diagnosis.required_traits)),
             diagnosis.capability,
             diagnosis.status,
+            None if eligible is None else len(eligible),
+        ]
+        if parsed_args.long:
+            columns += ('Host Names',)
+            values.append(
+                format_columns.ListColumn(
+                    [h.get('hypervisor_hostname') for h in eligible or ()]
+                )
+            )
+        return columns, values
+
+
+class ListFlavorMaxphysaddr(command.Lister):
+    _description = 'List flavors with their physical-address width'
+    _epilog = (
+        """One row a flavor that carries any maxphysaddr key (``--all``: every
+flavor), with the same status as ``flavor maxphysaddr show`` and the number
+of hypervisors that can take it now. Flavors that no hypervisor can take are
+named on stderr.
+
+The hypervisors and their traits are read once for the whole listing, with
+the same requests as ``hypervisor maxphysaddr list``, never per flavor.
+"""
+        + _HOSTS_NOTE
+    )
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            '--all',
+            action='store_true',
+            help='List every flavor, configured or not',
         )
+        parser.add_argument(
+            '--long',
+            action='store_true',
+            help='Also list the required traits and capabilities',
+        )
+        return parser
+
+    def take_action(self, parsed_args):
+        conn = self.app.client_manager.sdk_connection
+        with errors.as_command_error('cannot list flavors'):
+            flavors = cloud.all_flavors(conn)
+            diagnosed = [
+                (flavor, specs, core.diagnose(specs, flavor.get('ram')))
+                for flavor, specs in flavors
+            ]
+            if not parsed_args.all:
+                diagnosed = [d for d in diagnosed if d[2].configured]
+            inventory = None
+            if any(d.configured and not d.is_error for *_, d in diagnosed):
+                inventory = cloud.read_inventory(conn)
+                _warn_placement(inventory)
+        columns = LIST_COLUMNS + (
+            LIST_LONG_COLUMNS if parsed_args.long else ()
+        )
+        rows = []
+        stranded = []
+        for flavor, specs, diagnosis in diagnosed:
+            eligible = (
+                None
+                if inventory is None
+                else _eligible(inventory, specs, diagnosis)
+            )
+            if eligible == []:
+                stranded.append(_label(flavor))
+            row = [
+                flavor['id'],
+                flavor['name'],
+                flavor.get('ram'),
+                diagnosis.mode,
+                diagnosis.bits,
+                diagnosis.status,
+                None if eligible is None else len(eligible),
+            ]
+            if parsed_args.long:
+                row += [
+                    format_columns.ListColumn(list(diagnosis.required_traits)),
+                    diagnosis.capability,
+                ]
+            rows.append(tuple(row))
+        if stranded:
+            LOG.warning(
+                'No hypervisor can take these flavors now: %s',
+                ', '.join(stranded),
+            )
+        return columns, rows

@@ -27,28 +27,6 @@ LONG_COLUMNS = ('CPU Vendor', 'CPU Model')
 UNKNOWN = 'unknown'
 
 
-def trait_holders(
-    providers_by_trait: dict[str, list[dict]], by_uuid: bool
-) -> dict[str, set[str]]:
-    """Map each trait to the hypervisor keys (uuid or hostname) holding it.
-
-    From compute microversion 2.53 a hypervisor's id is its compute node
-    UUID, which is its resource provider's UUID; older clouds only match
-    by name, which Nova sets to the hypervisor hostname.
-    """
-    field = 'uuid' if by_uuid else 'name'
-    return {
-        trait: {p[field] for p in providers}
-        for trait, providers in providers_by_trait.items()
-    }
-
-
-def host_key(hypervisor: dict, by_uuid: bool) -> str:
-    return str(
-        hypervisor['id'] if by_uuid else hypervisor.get('hypervisor_hostname')
-    )
-
-
 class ListHypervisorMaxphysaddr(command.Lister):
     _description = 'List hypervisors with their physical-address width'
     _epilog = f"""One row a hypervisor: its reported address bits (from
@@ -104,65 +82,46 @@ summary of the widths goes to stderr (hidden by ``--quiet``).
                 specs = cloud.flavor_extra_specs(conn, flavor)
                 requirement = core.host_requirement(specs)
         with errors.as_command_error('cannot list hypervisors'):
-            hypervisors, microversion = cloud.list_hypervisors(conn)
-        by_uuid = (
-            cloud.version_tuple(microversion) >= cloud.HYPERVISOR_ID_IS_UUID
-        )
-        holders = self._trait_holders(conn, by_uuid)
-        if holders is None and (parsed_args.mode or requirement):
-            raise osc_exceptions.CommandError(
-                'cannot filter by trait without Placement (see the warning '
-                'above); run without --mode and --flavor'
-            )
+            inventory = cloud.read_inventory(conn)
+        if not inventory.traits_known:
+            LOG.warning('Traits are unknown: %s', inventory.placement_error)
+            if parsed_args.mode or requirement:
+                raise osc_exceptions.CommandError(
+                    'cannot filter by trait without Placement; run without '
+                    '--mode and --flavor'
+                )
 
         columns = COLUMNS + (LONG_COLUMNS if parsed_args.long else ())
         rows = []
-        for hypervisor in hypervisors:
-            cpu_info = hypervisor.get('cpu_info')
-            bits = core.bits_from_cpu_info(cpu_info)
-            key = host_key(hypervisor, by_uuid)
-            traits = (
-                None
-                if holders is None
-                else {t for t, keys in holders.items() if key in keys}
-            )
+        for hypervisor in inventory.hypervisors:
+            host = inventory.host(hypervisor)
             if parsed_args.min_bits is not None and (
-                bits is None or bits < parsed_args.min_bits
+                host.bits is None or host.bits < parsed_args.min_bits
             ):
                 continue
             if parsed_args.mode and (
-                core.MODE_TRAITS[parsed_args.mode] not in traits
+                core.MODE_TRAITS[parsed_args.mode] not in host.traits
             ):
                 continue
             if requirement is not None and not requirement.admits(
-                bits, traits
+                host.bits, host.traits
             ):
                 continue
             row = [
                 hypervisor['id'],
                 hypervisor.get('hypervisor_hostname'),
-                hypervisor.get('state'),
-                hypervisor.get('status'),
-                bits,
+                host.state,
+                host.status,
+                host.bits,
             ] + [
-                UNKNOWN if traits is None else core.MODE_TRAITS[m] in traits
-                for m in core.MODES
+                UNKNOWN if host.traits is None else trait in host.traits
+                for trait in core.MODE_TRAITS.values()
             ]
             if parsed_args.long:
-                row += core.cpu_vendor_model(cpu_info)
+                row += core.cpu_vendor_model(hypervisor.get('cpu_info'))
             rows.append(tuple(row))
         self._summary(rows)
         return columns, rows
-
-    def _trait_holders(self, conn, by_uuid):
-        providers = {}
-        try:
-            for trait in core.MODE_TRAITS.values():
-                providers[trait] = cloud.providers_with_trait(conn, trait)
-        except cloud.ServiceUnavailable as exc:
-            LOG.warning('Traits are unknown: %s', exc)
-            return None
-        return trait_holders(providers, by_uuid)
 
     def _summary(self, rows):
         if self.app.options.verbose_level < 1:
