@@ -1,0 +1,81 @@
+"""Run the real OSC shell in-process against the local cloud emulation."""
+
+import contextlib
+import dataclasses
+import io
+import json
+
+import pytest
+from openstackclient import shell
+
+from tests.emulation import EmulatedCloud
+from tests.emulation import seed
+
+
+@dataclasses.dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+
+class Cloud:
+    """An emulated cloud and a way to run ``openstack`` against it."""
+
+    def __init__(self, emulated: EmulatedCloud):
+        self.emulated = emulated
+        self.state = emulated.state
+        self.log = emulated.log
+
+    def run(self, *args, user='admin', global_args=()):
+        """Run ``openstack <global_args> <args>``; count only its requests."""
+        self.log.clear()
+        out, err = io.StringIO(), io.StringIO()
+        argv = self.emulated.os_args(user) + list(global_args) + list(args)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = shell.main(argv)
+            except SystemExit as exc:  # argparse errors
+                code = exc.code
+        return Result(code, out.getvalue(), err.getvalue())
+
+    def specs(self, name):
+        return dict(self.state.flavor_by_name(name).extra_specs)
+
+    def writes(self):
+        """The compute write requests of the last run, in order."""
+        return [
+            (r.method, r.route, r.microversion)
+            for r in self.log.select(service='compute')
+            if r.method in ('POST', 'PUT', 'DELETE')
+        ]
+
+    def api_requests(self, service=None):
+        """API requests (no auth, no version discovery) of the last run."""
+        return self.log.select(service=service)
+
+
+@contextlib.contextmanager
+def running(state):
+    with EmulatedCloud(state) as emulated:
+        yield Cloud(emulated)
+
+
+@pytest.fixture
+def make_cloud():
+    """Start clouds built by the test; all are stopped afterwards."""
+    with contextlib.ExitStack() as stack:
+
+        def factory(n_hypervisors=12, n_flavors=0, **config):
+            state = seed.standard_cloud(n_hypervisors, n_flavors, **config)
+            return stack.enter_context(running(state))
+
+        yield factory
+
+
+@pytest.fixture
+def cloud(make_cloud):
+    return make_cloud()

@@ -1,0 +1,199 @@
+"""Capacity planning: ``flavor maxphysaddr list``, ``--bits auto``, RAM guard."""
+
+import os_traits
+import pytest
+
+from osc_maxphysaddr import core
+from tests.commands.test_flavor_show import expected_hosts
+from tests.emulation import seed
+
+E = os_traits.COMPUTE_ADDRESS_SPACE_EMULATED
+P = os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH
+TIB_MIB = 1 << 20
+
+
+def flavor_list(cloud, *args):
+    return cloud.run('flavor', 'maxphysaddr', 'list', '-f', 'json', *args)
+
+
+def configure(cloud, name, specs):
+    cloud.state.flavor_by_name(name).extra_specs.update(specs)
+
+
+def test_list_shows_configured_flavors_with_status_and_hosts(make_cloud):
+    cloud = make_cloud(n_hypervisors=300)
+    configure(cloud, 'm1.large', core.Config('emulate', 46).extra_specs())
+    configure(cloud, 'm1.medium', core.Config('passthrough').extra_specs())
+    configure(cloud, 'private.xl', {core.BITS_KEY: '42'})
+    result = flavor_list(cloud)
+    assert result.code == 0, result.err
+    rows = {row['Name']: row for row in result.json()}
+    assert set(rows) == {'m1.large', 'm1.medium', 'private.xl'}
+    assert rows['m1.large'] == {
+        'ID': '4',
+        'Name': 'm1.large',
+        'RAM': 8192,
+        'Mode': 'emulate',
+        'Bits': 46,
+        'Status': 'ok',
+        'Hosts': len(expected_hosts(cloud.state, 46, E)),
+    }
+    assert rows['m1.medium']['Hosts'] == len(
+        expected_hosts(cloud.state, None, P)
+    )
+    assert rows['private.xl']['Status'].startswith('error: ')
+    assert rows['private.xl']['Hosts'] is None
+
+    everything = flavor_list(cloud, '--all', '--long').json()
+    assert len(everything) == len(cloud.state.flavors)
+    small = next(r for r in everything if r['Name'] == 'm1.small')
+    assert small['Status'] == 'not configured'
+    large = next(r for r in everything if r['Name'] == 'm1.large')
+    assert large['Required Traits'] == [E]
+    assert large['Capabilities'] == '>= 46'
+
+
+def test_a_flavor_no_host_can_take_is_flagged(cloud):
+    seed.add_flavor(cloud.state, 'wide', ram=4096, vcpus=1, disk=1,
+                    flavor_id='wide',
+                    extra_specs=core.Config('emulate', 52).extra_specs())
+    for hyp in cloud.state.hypervisors:  # nobody reports 52 bits now
+        if isinstance(hyp.cpu_info, dict) and 'maxphysaddr' in hyp.cpu_info:
+            hyp.cpu_info['maxphysaddr']['bits'] = 46
+    cloud.state.hypervisor_changed()
+    result = flavor_list(cloud)
+    assert result.code == 0, result.err
+    assert result.json()[0]['Hosts'] == 0
+    assert 'No hypervisor can take these flavors now: wide (wide)' in (
+        result.err
+    )
+
+
+def test_list_request_budget_200_flavors_3000_hypervisors(make_cloud):
+    cloud = make_cloud(n_hypervisors=3000, n_flavors=200)
+    for i, flavor in enumerate(cloud.state.flavors.values()):
+        if i % 3 == 0:
+            flavor.extra_specs.update(
+                core.Config('emulate', 40 + i % 9).extra_specs()
+            )
+    result = flavor_list(cloud)
+    assert result.code == 0, result.err
+    assert len(result.json()) == len(
+        [f for f in cloud.state.flavors.values() if f.extra_specs.get(
+            core.MODE_KEY)]
+    )
+    routes = [r.route for r in cloud.log.select('compute')]
+    assert routes.count('/flavors/detail') == 1  # one flavor listing
+    assert routes.count('/os-hypervisors/detail') == 4  # 3 pages + empty
+    assert len(routes) == 5  # nothing per flavor
+    assert cloud.log.count('placement') == 2
+
+
+def test_list_on_a_pre_2_61_cloud_reads_specs_per_flavor(make_cloud):
+    cloud = make_cloud(compute_max_version='2.60')
+    configure(cloud, 'm1.large', core.Config('passthrough').extra_specs())
+    result = flavor_list(cloud)
+    assert result.code == 0, result.err
+    assert [r['Name'] for r in result.json()] == ['m1.large']
+    spec_reads = [r for r in cloud.log.select('compute')
+                  if r.route.endswith('/os-extra_specs')]
+    assert len(spec_reads) == len(cloud.state.flavors)
+
+
+def set_(cloud, *args):
+    return cloud.run('flavor', 'maxphysaddr', 'set', *args)
+
+
+def test_bits_auto_picks_the_lowest_width_of_eligible_hosts(make_cloud):
+    cloud = make_cloud(n_hypervisors=0)
+    seed.add_hypervisor(cloud.state, 1, cpu_info=seed.libvirt_cpu_info(46),
+                        traits={E})
+    seed.add_hypervisor(cloud.state, 2, cpu_info=seed.libvirt_cpu_info(43),
+                        traits={E})
+    # not eligible: no trait, down, disabled, no width reported
+    seed.add_hypervisor(cloud.state, 3, cpu_info=seed.libvirt_cpu_info(39),
+                        traits={P})
+    seed.add_hypervisor(cloud.state, 4, cpu_info=seed.libvirt_cpu_info(40),
+                        traits={E}, state_='down')
+    seed.add_hypervisor(cloud.state, 5, cpu_info=seed.libvirt_cpu_info(41),
+                        traits={E}, status='disabled')
+    seed.add_hypervisor(cloud.state, 6, cpu_info=seed.libvirt_cpu_info(None),
+                        traits={E})
+    result = set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', 'auto')
+    assert result.code == 0, result.err
+    assert cloud.specs('m1.large')[core.BITS_KEY] == '43'
+    assert '--bits auto: 43 bits' in result.err
+    assert 'among the 2 up, enabled hypervisors' in result.err
+    assert cloud.log.count('placement') == 2
+
+
+def test_bits_auto_without_any_reporting_host_fails_clearly(make_cloud):
+    cloud = make_cloud(n_hypervisors=0)
+    seed.add_hypervisor(cloud.state, 1, cpu_info=seed.libvirt_cpu_info(None),
+                        traits={E})
+    result = set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', 'auto')
+    assert result.code == 1
+    assert '--bits auto needs at least one up, enabled hypervisor' in (
+        result.err
+    )
+    assert cloud.writes() == []
+
+
+def add_big_flavor(cloud, ram_mib=TIB_MIB):
+    seed.add_flavor(cloud.state, 'huge', ram=ram_mib, vcpus=64, disk=10,
+                    flavor_id='huge')
+
+
+def test_ram_guard_refuses_a_width_too_small(cloud):
+    add_big_flavor(cloud)
+    result = set_(cloud, 'huge', 'm1.small', '--mode', 'emulate', '--bits',
+                  '40')
+    assert result.code == 1
+    assert (
+        'flavor huge (huge): 40 bits address 1 TiB, too little for 1 TiB '
+        'of RAM plus the 4 GiB PCI hole, so the guest does not boot: use '
+        'at least 41 bits'
+    ) in result.err
+    assert 'Nothing was written' in result.err
+    assert cloud.writes() == []  # not even for m1.small
+    assert cloud.specs('m1.small') == {}
+
+
+def test_ram_guard_force_writes_anyway(cloud):
+    add_big_flavor(cloud)
+    result = set_(cloud, 'huge', '--mode', 'emulate', '--bits', '40',
+                  '--force')
+    assert result.code == 0, result.err
+    assert cloud.specs('huge')[core.BITS_KEY] == '40'
+    assert 'too little for 1 TiB' in result.err  # still said
+
+
+def test_ram_guard_warns_when_bars_have_little_room(cloud):
+    add_big_flavor(cloud)
+    result = set_(cloud, 'huge', '--mode', 'emulate', '--bits', '41')
+    assert result.code == 0, result.err
+    assert cloud.specs('huge')[core.BITS_KEY] == '41'
+    assert 'little room is left for the 64-bit PCI window' in result.err
+    roomy = set_(cloud, 'huge', '--mode', 'emulate', '--bits', '42')
+    assert roomy.code == 0 and 'PCI window' not in roomy.err
+
+
+def test_ram_guard_with_auto_says_how_many_hosts_would_qualify(make_cloud):
+    cloud = make_cloud(n_hypervisors=0)
+    for i, bits in enumerate((40, 40, 42, 46), start=1):
+        seed.add_hypervisor(cloud.state, i,
+                            cpu_info=seed.libvirt_cpu_info(bits), traits={E})
+    add_big_flavor(cloud)
+    result = set_(cloud, 'huge', '--mode', 'emulate', '--bits', 'auto')
+    assert result.code == 1
+    assert 'use at least 41 bits' in result.err
+    assert ('--bits auto gives 40, and 2 of the 4 eligible hypervisors '
+            'report 41 bits or more') in result.err
+    assert cloud.writes() == []
+
+
+@pytest.mark.parametrize('bits', ['41', '46'])
+def test_passthrough_is_not_measured_against_ram(cloud, bits):
+    add_big_flavor(cloud, ram_mib=64 * TIB_MIB)
+    result = set_(cloud, 'huge', '--mode', 'passthrough')
+    assert result.code == 0, result.err

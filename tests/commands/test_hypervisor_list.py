@@ -1,0 +1,271 @@
+"""``openstack hypervisor maxphysaddr list`` against the emulated cloud."""
+
+import json
+
+import os_traits
+import pytest
+
+from osc_maxphysaddr import core
+from tests.emulation import seed
+
+E = os_traits.COMPUTE_ADDRESS_SPACE_EMULATED
+P = os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH
+
+
+def list_(cloud, *args, **kwargs):
+    return cloud.run(
+        'hypervisor', 'maxphysaddr', 'list', '-f', 'json', *args, **kwargs
+    )
+
+
+def reported_bits(hyp):
+    """What the state says a host reports, read without the plugin."""
+    info = hyp.cpu_info
+    if isinstance(info, str):
+        try:
+            info = json.loads(info)
+        except ValueError:
+            return None
+    if not isinstance(info, dict):
+        return None
+    maxphysaddr = info.get('maxphysaddr')
+    if not isinstance(maxphysaddr, dict):
+        return None
+    bits = maxphysaddr.get('bits')
+    return bits if type(bits) is int else None
+
+
+def expected_rows(state):
+    return {
+        hyp.uuid: (
+            hyp.hypervisor_hostname,
+            hyp.state,
+            hyp.status,
+            reported_bits(hyp),
+            E in state.resource_providers[hyp.uuid].traits,
+            P in state.resource_providers[hyp.uuid].traits,
+        )
+        for hyp in state.hypervisors
+    }
+
+
+def as_rows(data):
+    return {
+        row['ID']: (
+            row['Hypervisor Hostname'],
+            row['State'],
+            row['Status'],
+            row['Bits'],
+            row['Emulated'],
+            row['Passthrough'],
+        )
+        for row in data
+    }
+
+
+def test_lists_every_host_of_3000_in_a_fixed_request_budget(make_cloud):
+    cloud = make_cloud(n_hypervisors=3000)
+    result = list_(cloud)
+    assert result.code == 0, result.err
+    data = result.json()
+    assert as_rows(data) == expected_rows(cloud.state)
+    assert len(data) == 3000
+    # 3 full pages of 1,000, then the empty page after the last full one;
+    # traits: one Placement request per trait, whatever the host count
+    hypervisor_pages = cloud.log.select('compute', 'GET')
+    assert len(hypervisor_pages) == 4
+    assert all(r.microversion == '2.87' for r in hypervisor_pages)
+    assert all(r.query.get('limit') == '1000' for r in hypervisor_pages)
+    assert cloud.log.count('placement') == 2
+    assert all(
+        r.microversion == '1.18' for r in cloud.log.select('placement')
+    )
+    # a mix of hosts: without maxphysaddr, malformed, down, disabled
+    assert any(row['Bits'] is None for row in data)
+    assert {row['State'] for row in data} == {'up', 'down'}
+    assert {row['Status'] for row in data} == {'enabled', 'disabled'}
+
+
+@pytest.mark.parametrize('n,pages', [(999, 1), (1000, 2), (1001, 2)])
+def test_every_page_is_followed(make_cloud, n, pages):
+    cloud = make_cloud(n_hypervisors=n)
+    data = list_(cloud).json()
+    assert len(data) == n
+    assert cloud.log.count('compute', 'GET') == pages
+
+
+def test_filters_never_change_the_request_count(make_cloud):
+    cloud = make_cloud(n_hypervisors=1200)
+    seed.add_flavor(
+        cloud.state, 'big', ram=65536, vcpus=8, disk=10, flavor_id='big',
+        extra_specs=core.Config('emulate', 46).extra_specs(),
+    )
+    seed.add_hypervisor(
+        cloud.state, 5000, cpu_info=seed.libvirt_cpu_info(48),
+        traits={E}, state_='down',
+    )
+    expected = expected_rows(cloud.state)
+
+    data = list_(cloud, '--min-bits', '46').json()
+    assert set(as_rows(data)) == {
+        uuid for uuid, row in expected.items()
+        if row[3] is not None and row[3] >= 46
+    }
+    baseline = cloud.log.counts()
+
+    data = list_(cloud, '--mode', 'passthrough').json()
+    assert set(as_rows(data)) == {
+        uuid for uuid, row in expected.items() if row[5]
+    }
+    assert cloud.log.counts() == baseline
+
+    data = list_(cloud, '--flavor', 'big').json()
+    # whatever the state: down and disabled hosts are listed too
+    assert set(as_rows(data)) == {
+        uuid for uuid, row in expected.items()
+        if row[4] and row[3] is not None and row[3] >= 46
+    }
+    assert {row['State'] for row in data} == {'up', 'down'}
+    flavor_reads = cloud.log.count('compute', route='/flavors/big')
+    assert flavor_reads == 1
+    assert cloud.log.count('compute', route='/os-hypervisors/detail') == 2
+    assert cloud.log.count('placement') == 2
+
+
+def test_flavor_filter_for_passthrough(cloud):
+    seed.add_flavor(
+        cloud.state, 'pt', ram=4096, vcpus=2, disk=10, flavor_id='pt',
+        extra_specs=core.Config('passthrough').extra_specs(),
+    )
+    data = list_(cloud, '--flavor', 'pt').json()
+    expected = expected_rows(cloud.state)
+    assert set(as_rows(data)) == {u for u, row in expected.items() if row[5]}
+    assert data  # the seeded mix has passthrough hosts
+
+
+def test_a_flavor_in_error_is_reported_instead_of_a_list(cloud):
+    seed.add_flavor(
+        cloud.state, 'broken', ram=4096, vcpus=2, disk=10,
+        flavor_id='broken', extra_specs={core.CAPABILITY_KEY: '>=42'},
+    )
+    result = list_(cloud, '--flavor', 'broken')
+    assert result.code == 1
+    assert "matches no host" in result.err
+    assert result.out == ''
+    assert cloud.log.count('compute', route='/os-hypervisors/detail') == 0
+
+
+def test_hosts_without_or_with_broken_cpu_info_have_no_bits(cloud):
+    seed.add_hypervisor(cloud.state, 900, cpu_info=None, traits={E})
+    seed.add_hypervisor(
+        cloud.state, 901, cpu_info={'arch': 'x86_64'}, traits=set()
+    )
+    seed.add_hypervisor(
+        cloud.state, 902,
+        cpu_info={'maxphysaddr': {'mode': 'emulate', 'bits': 'many'}},
+        traits={E, P},
+    )
+    data = {row['Hypervisor Hostname']: row for row in list_(cloud).json()}
+    for i in (900, 901, 902):
+        assert data[f'compute-00{i}.cloud.example.org']['Bits'] is None
+    assert data['compute-00902.cloud.example.org']['Passthrough'] is True
+
+
+@pytest.mark.parametrize('version', ['2.96', '2.88', '2.87'])
+def test_cpu_info_is_read_whatever_the_users_microversion(cloud, version):
+    result = list_(cloud, global_args=['--os-compute-api-version', version])
+    assert result.code == 0, result.err
+    assert as_rows(result.json()) == expected_rows(cloud.state)
+    assert {r.microversion for r in cloud.log.select('compute')} == {'2.87'}
+
+
+@pytest.mark.parametrize('max_version', ['2.52', '2.25'])
+def test_old_clouds_match_traits_by_hostname(make_cloud, max_version):
+    cloud = make_cloud(n_hypervisors=1001, compute_max_version=max_version)
+    result = list_(cloud)
+    assert result.code == 0, result.err
+    data = result.json()
+    by_name = {row['Hypervisor Hostname']: row for row in data}
+    expected = expected_rows(cloud.state)
+    assert len(data) == 1001
+    for hyp in cloud.state.hypervisors:
+        row = by_name[hyp.hypervisor_hostname]
+        assert row['ID'] == hyp.id  # integer ids before 2.53
+        assert (
+            row['Bits'], row['Emulated'], row['Passthrough']
+        ) == expected[hyp.uuid][3:]
+    pages = cloud.log.select('compute', 'GET')
+    assert {r.microversion for r in pages} == {max_version}
+    if max_version == '2.25':  # no paging before 2.33
+        assert len(pages) == 1 and 'limit' not in pages[0].query
+    else:
+        assert len(pages) == 2
+
+
+def test_without_placement_the_list_works_and_traits_are_unknown(make_cloud):
+    cloud = make_cloud(placement_in_catalog=False)
+    result = list_(cloud)
+    assert result.code == 0, result.err
+    data = result.json()
+    assert len(data) == 12
+    assert {row['Emulated'] for row in data} == {'unknown'}
+    assert {row['Passthrough'] for row in data} == {'unknown'}
+    assert 'Traits are unknown' in result.err
+    assert 'Traceback' not in result.err
+
+    result = list_(cloud, '--mode', 'emulate')
+    assert result.code == 1
+    assert 'cannot filter by trait without Placement' in result.err
+
+
+def test_placement_failing_is_not_fatal(cloud):
+    cloud.state.inject_fault('GET', r'/resource_providers', 503, times=5)
+    result = list_(cloud)
+    assert result.code == 0, result.err
+    assert {row['Emulated'] for row in result.json()} == {'unknown'}
+    assert 'HTTP 503' in result.err
+
+
+def test_nova_failing_is_one_clear_line(cloud):
+    cloud.state.inject_fault('GET', r'/os-hypervisors', 500)
+    result = list_(cloud)
+    assert result.code == 1
+    assert 'cannot list hypervisors: the cloud answered HTTP 500' in result.err
+    assert 'Traceback' not in result.err
+
+
+def test_non_admin_is_told_admin_rights_are_needed(cloud):
+    result = list_(cloud, user='member')
+    assert result.code == 1
+    assert 'admin rights are needed' in result.err
+
+
+def test_stdout_holds_only_the_table_and_the_summary_goes_to_stderr(cloud):
+    result = cloud.run('hypervisor', 'maxphysaddr', 'list', '-f', 'value',
+                       '-c', 'Bits')
+    assert result.code == 0, result.err
+    expected = expected_rows(cloud.state)
+    assert result.out.split() == [
+        str(row[3]) for row in expected.values()
+    ]
+    widths = [row[3] for row in expected.values() if row[3] is not None]
+    assert f'12 hypervisors, bits {min(widths)} to {max(widths)}' in (
+        result.err
+    )
+    quiet = cloud.run('--quiet', 'hypervisor', 'maxphysaddr', 'list',
+                      '-f', 'value', '-c', 'Bits')
+    assert quiet.err == ''
+
+
+def test_long_adds_cpu_vendor_and_model(cloud):
+    data = list_(cloud, '--long').json()
+    assert {(r['CPU Vendor'], r['CPU Model']) for r in data} == {
+        ('Intel', 'Cascadelake-Server-noTSX')
+    }
+
+
+def test_invalid_min_bits_sends_nothing(cloud):
+    result = list_(cloud, '--min-bits', '60')
+    assert result.code == 2
+    assert 'from 32 to 52' in result.err
+    assert cloud.api_requests() == []
