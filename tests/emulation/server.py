@@ -6,6 +6,7 @@ import http.server
 import json
 import threading
 import time
+import traceback
 import urllib.parse
 from pathlib import Path
 
@@ -147,6 +148,11 @@ class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
+    def handle_error(self, request, client_address):
+        # A client hanging up mid-response is routine; stay quiet.  Handler
+        # bugs never get here: EmulatedCloud.dispatch turns them into 500s.
+        pass
+
 
 class EmulatedCloud:
     """Keystone v3 + Nova + Placement emulation on one local port.
@@ -158,6 +164,9 @@ class EmulatedCloud:
     def __init__(self, state: CloudState | None = None, port: int = 0) -> None:
         self.state = state or CloudState()
         self.log = RequestLog()
+        # Exceptions raised by the emulation's own handlers (should stay
+        # empty; tests may assert on it).
+        self.errors: list[BaseException] = []
         self._port = port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -295,8 +304,16 @@ class EmulatedCloud:
         else:
             resp = self._fault_response(service, method, path)
             if resp is None:
-                with self.state.lock:
-                    resp = self._route(service, req)
+                try:
+                    with self.state.lock:
+                        resp = self._route(service, req)
+                except Exception as exc:  # a bug in the emulation itself
+                    resp = wire.Response(
+                        500,
+                        f'Emulation error: {traceback.format_exc()}'.encode(),
+                        content_type='text/plain',
+                    )
+                    self.errors.append(exc)
         user = identity.authenticate(self.state, req)
         api_route = route
         if service == 'compute' and route.startswith(compute.API_ROOT + '/'):
