@@ -10,6 +10,7 @@ from openstackclient import shell
 
 from tests.emulation import EmulatedCloud
 from tests.emulation import seed
+from tests.emulation.osc import reset_client_caches
 
 
 @dataclasses.dataclass
@@ -33,6 +34,8 @@ class Cloud:
     def run(self, *args, user='admin', global_args=()):
         """Run ``openstack <global_args> <args>``; count only its requests."""
         self.log.clear()
+        # OSC caches client handles on a class across main() calls
+        reset_client_caches()
         out, err = io.StringIO(), io.StringIO()
         argv = self.emulated.os_args(user) + list(global_args) + list(args)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

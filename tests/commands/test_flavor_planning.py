@@ -1,4 +1,4 @@
-"""Capacity planning: ``flavor maxphysaddr list``, ``--bits auto``, RAM guard."""
+"""Capacity planning: flavor maxphysaddr list, --bits auto, the RAM guard."""
 
 import os_traits
 import pytest
@@ -54,9 +54,15 @@ def test_list_shows_configured_flavors_with_status_and_hosts(make_cloud):
 
 
 def test_a_flavor_no_host_can_take_is_flagged(cloud):
-    seed.add_flavor(cloud.state, 'wide', ram=4096, vcpus=1, disk=1,
-                    flavor_id='wide',
-                    extra_specs=core.Config('emulate', 52).extra_specs())
+    seed.add_flavor(
+        cloud.state,
+        'wide',
+        ram=4096,
+        vcpus=1,
+        disk=1,
+        flavor_id='wide',
+        extra_specs=core.Config('emulate', 52).extra_specs(),
+    )
     for hyp in cloud.state.hypervisors:  # nobody reports 52 bits now
         if isinstance(hyp.cpu_info, dict) and 'maxphysaddr' in hyp.cpu_info:
             hyp.cpu_info['maxphysaddr']['bits'] = 46
@@ -79,8 +85,11 @@ def test_list_request_budget_200_flavors_3000_hypervisors(make_cloud):
     result = flavor_list(cloud)
     assert result.code == 0, result.err
     assert len(result.json()) == len(
-        [f for f in cloud.state.flavors.values() if f.extra_specs.get(
-            core.MODE_KEY)]
+        [
+            f
+            for f in cloud.state.flavors.values()
+            if f.extra_specs.get(core.MODE_KEY)
+        ]
     )
     routes = [r.route for r in cloud.log.select('compute')]
     assert routes.count('/flavors/detail') == 1  # one flavor listing
@@ -95,8 +104,11 @@ def test_list_on_a_pre_2_61_cloud_reads_specs_per_flavor(make_cloud):
     result = flavor_list(cloud)
     assert result.code == 0, result.err
     assert [r['Name'] for r in result.json()] == ['m1.large']
-    spec_reads = [r for r in cloud.log.select('compute')
-                  if r.route.endswith('/os-extra_specs')]
+    spec_reads = [
+        r
+        for r in cloud.log.select('compute')
+        if r.route.endswith('/os-extra_specs')
+    ]
     assert len(spec_reads) == len(cloud.state.flavors)
 
 
@@ -106,19 +118,33 @@ def set_(cloud, *args):
 
 def test_bits_auto_picks_the_lowest_width_of_eligible_hosts(make_cloud):
     cloud = make_cloud(n_hypervisors=0)
-    seed.add_hypervisor(cloud.state, 1, cpu_info=seed.libvirt_cpu_info(46),
-                        traits={E})
-    seed.add_hypervisor(cloud.state, 2, cpu_info=seed.libvirt_cpu_info(43),
-                        traits={E})
+    seed.add_hypervisor(
+        cloud.state, 1, cpu_info=seed.libvirt_cpu_info(46), traits={E}
+    )
+    seed.add_hypervisor(
+        cloud.state, 2, cpu_info=seed.libvirt_cpu_info(43), traits={E}
+    )
     # not eligible: no trait, down, disabled, no width reported
-    seed.add_hypervisor(cloud.state, 3, cpu_info=seed.libvirt_cpu_info(39),
-                        traits={P})
-    seed.add_hypervisor(cloud.state, 4, cpu_info=seed.libvirt_cpu_info(40),
-                        traits={E}, state_='down')
-    seed.add_hypervisor(cloud.state, 5, cpu_info=seed.libvirt_cpu_info(41),
-                        traits={E}, status='disabled')
-    seed.add_hypervisor(cloud.state, 6, cpu_info=seed.libvirt_cpu_info(None),
-                        traits={E})
+    seed.add_hypervisor(
+        cloud.state, 3, cpu_info=seed.libvirt_cpu_info(39), traits={P}
+    )
+    seed.add_hypervisor(
+        cloud.state,
+        4,
+        cpu_info=seed.libvirt_cpu_info(40),
+        traits={E},
+        state_='down',
+    )
+    seed.add_hypervisor(
+        cloud.state,
+        5,
+        cpu_info=seed.libvirt_cpu_info(41),
+        traits={E},
+        status='disabled',
+    )
+    seed.add_hypervisor(
+        cloud.state, 6, cpu_info=seed.libvirt_cpu_info(None), traits={E}
+    )
     result = set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', 'auto')
     assert result.code == 0, result.err
     assert cloud.specs('m1.large')[core.BITS_KEY] == '43'
@@ -129,8 +155,9 @@ def test_bits_auto_picks_the_lowest_width_of_eligible_hosts(make_cloud):
 
 def test_bits_auto_without_any_reporting_host_fails_clearly(make_cloud):
     cloud = make_cloud(n_hypervisors=0)
-    seed.add_hypervisor(cloud.state, 1, cpu_info=seed.libvirt_cpu_info(None),
-                        traits={E})
+    seed.add_hypervisor(
+        cloud.state, 1, cpu_info=seed.libvirt_cpu_info(None), traits={E}
+    )
     result = set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', 'auto')
     assert result.code == 1
     assert '--bits auto needs at least one up, enabled hypervisor' in (
@@ -140,14 +167,16 @@ def test_bits_auto_without_any_reporting_host_fails_clearly(make_cloud):
 
 
 def add_big_flavor(cloud, ram_mib=TIB_MIB):
-    seed.add_flavor(cloud.state, 'huge', ram=ram_mib, vcpus=64, disk=10,
-                    flavor_id='huge')
+    seed.add_flavor(
+        cloud.state, 'huge', ram=ram_mib, vcpus=64, disk=10, flavor_id='huge'
+    )
 
 
 def test_ram_guard_refuses_a_width_too_small(cloud):
     add_big_flavor(cloud)
-    result = set_(cloud, 'huge', 'm1.small', '--mode', 'emulate', '--bits',
-                  '40')
+    result = set_(
+        cloud, 'huge', 'm1.small', '--mode', 'emulate', '--bits', '40'
+    )
     assert result.code == 1
     assert (
         'flavor huge (huge): 40 bits address 1 TiB, too little for 1 TiB '
@@ -161,8 +190,9 @@ def test_ram_guard_refuses_a_width_too_small(cloud):
 
 def test_ram_guard_force_writes_anyway(cloud):
     add_big_flavor(cloud)
-    result = set_(cloud, 'huge', '--mode', 'emulate', '--bits', '40',
-                  '--force')
+    result = set_(
+        cloud, 'huge', '--mode', 'emulate', '--bits', '40', '--force'
+    )
     assert result.code == 0, result.err
     assert cloud.specs('huge')[core.BITS_KEY] == '40'
     assert 'too little for 1 TiB' in result.err  # still said
@@ -181,14 +211,17 @@ def test_ram_guard_warns_when_bars_have_little_room(cloud):
 def test_ram_guard_with_auto_says_how_many_hosts_would_qualify(make_cloud):
     cloud = make_cloud(n_hypervisors=0)
     for i, bits in enumerate((40, 40, 42, 46), start=1):
-        seed.add_hypervisor(cloud.state, i,
-                            cpu_info=seed.libvirt_cpu_info(bits), traits={E})
+        seed.add_hypervisor(
+            cloud.state, i, cpu_info=seed.libvirt_cpu_info(bits), traits={E}
+        )
     add_big_flavor(cloud)
     result = set_(cloud, 'huge', '--mode', 'emulate', '--bits', 'auto')
     assert result.code == 1
     assert 'use at least 41 bits' in result.err
-    assert ('--bits auto gives 40, and 2 of the 4 eligible hypervisors '
-            'report 41 bits or more') in result.err
+    assert (
+        '--bits auto gives 40, and 2 of the 4 eligible hypervisors '
+        'report 41 bits or more'
+    ) in result.err
     assert cloud.writes() == []
 
 

@@ -43,7 +43,9 @@ def test_passthrough_writes_mode_and_trait_and_reminds(cloud):
 
 
 def test_switch_modes_adds_first_then_deletes_each_stale_key(cloud):
-    assert set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', '42').code == 0
+    assert (
+        set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', '42').code == 0
+    )
     result = set_(cloud, 'm1.large', '--mode', 'passthrough', '-f', 'json')
     assert result.code == 0, result.err
     assert cloud.specs('m1.large') == {**UNRELATED, **PASSTHROUGH}
@@ -60,7 +62,9 @@ def test_switch_modes_adds_first_then_deletes_each_stale_key(cloud):
     assert {changes[k]['Action'] for k in (BITS, EMU, CAP)} == {'remove'}
 
     # ... and back: the passthrough trait goes, the emulate keys return.
-    assert set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', '46').code == 0
+    assert (
+        set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', '46').code == 0
+    )
     assert cloud.specs('m1.large') == {
         **UNRELATED,
         MODE: 'emulate',
@@ -91,7 +95,13 @@ def test_reapplying_sends_no_write_and_says_so(cloud):
 
 def test_several_flavors_by_name_and_id(cloud):
     result = set_(
-        cloud, 'm1.small', '3', 'private.xl', '--mode', 'emulate', '--bits',
+        cloud,
+        'm1.small',
+        '3',
+        'private.xl',
+        '--mode',
+        'emulate',
+        '--bits',
         '46',
     )
     assert result.code == 0, result.err
@@ -116,8 +126,9 @@ def test_an_unknown_flavor_stops_everything_before_any_write(cloud):
 def test_an_ambiguous_name_is_refused(cloud):
     from tests.emulation import seed
 
-    seed.add_flavor(cloud.state, 'm1.small', ram=1024, vcpus=1, disk=1,
-                    flavor_id='dup')
+    seed.add_flavor(
+        cloud.state, 'm1.small', ram=1024, vcpus=1, disk=1, flavor_id='dup'
+    )
     result = set_(cloud, 'm1.small', '--mode', 'passthrough')
     assert result.code == 1
     assert "More than one flavor exists with the name 'm1.small'" in result.err
@@ -127,8 +138,9 @@ def test_an_ambiguous_name_is_refused(cloud):
 def test_dry_run_lists_changes_and_writes_nothing(cloud):
     set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', '42')
     before = cloud.specs('m1.large')
-    result = set_(cloud, 'm1.large', '--mode', 'passthrough', '--dry-run',
-                  '-f', 'json')
+    result = set_(
+        cloud, 'm1.large', '--mode', 'passthrough', '--dry-run', '-f', 'json'
+    )
     assert result.code == 0, result.err
     assert cloud.writes() == []
     assert cloud.specs('m1.large') == before
@@ -146,20 +158,27 @@ def test_dry_run_lists_changes_and_writes_nothing(cloud):
 @pytest.mark.parametrize('version', ['2.86', '2.90', '2.96', 'latest'])
 def test_writes_are_pinned_whatever_the_users_microversion(cloud, version):
     result = set_(
-        cloud, 'm1.large', '--mode', 'emulate', '--bits', '42',
+        cloud,
+        'm1.large',
+        '--mode',
+        'emulate',
+        '--bits',
+        '42',
         global_args=['--os-compute-api-version', version],
     )
     assert result.code == 0, result.err
     assert cloud.specs('m1.large') == {**UNRELATED, **EMULATE_42}
-    assert all(
-        r.microversion == '2.85' for r in cloud.api_requests('compute')
-    )
+    assert all(r.microversion == '2.85' for r in cloud.api_requests('compute'))
 
 
 def test_stock_flavor_set_at_2_90_is_rejected_proving_the_pin(cloud):
     result = cloud.run(
-        'flavor', 'set', '--property', 'hw:maxphysaddr_mode=emulate',
-        'm1.large', global_args=['--os-compute-api-version', '2.90'],
+        'flavor',
+        'set',
+        '--property',
+        'hw:maxphysaddr_mode=emulate',
+        'm1.large',
+        global_args=['--os-compute-api-version', '2.90'],
     )
     assert result.code == 1
     assert 'does not appear to be a valid extra spec' in result.err
@@ -173,7 +192,10 @@ def test_writes_follow_an_old_clouds_maximum(make_cloud):
     assert cloud.specs('m1.large') == {**UNRELATED, **EMULATE_42}
     assert {r.microversion for r in cloud.api_requests('compute')} == {'2.52'}
     # below 2.61 flavor bodies carry no extra specs: they are read apart
-    assert cloud.log.count('compute', 'GET', route='/flavors/4/os-extra_specs') == 1
+    assert (
+        cloud.log.count('compute', 'GET', route='/flavors/4/os-extra_specs')
+        == 1
+    )
 
 
 def test_a_400_is_explained_in_one_line_and_nothing_changes(cloud):
@@ -181,7 +203,7 @@ def test_a_400_is_explained_in_one_line_and_nothing_changes(cloud):
     result = set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', '42')
     assert result.code == 1
     assert 'Traceback' not in result.err
-    line = next(l for l in result.err.splitlines() if 'HTTP 400' in l)
+    line = next(x for x in result.err.splitlines() if 'HTTP 400' in x)
     assert 'from compute microversion 2.86' in line
     assert 'now set: nothing' in result.err
     assert cloud.specs('m1.large') == UNRELATED
@@ -200,9 +222,10 @@ def test_a_failed_delete_reports_the_state_and_a_rerun_converges(cloud):
     stale = [k for k in (BITS, EMU, CAP) if k in specs]
     assert len(stale) == 3  # the first delete failed, the rest never ran
     assert 'now set: hw:maxphysaddr_mode, trait:' in result.err
-    assert 'stale keys remaining: ' + ', '.join(
-        k for k in (BITS, EMU, CAP)
-    ) in result.err
+    assert (
+        'stale keys remaining: ' + ', '.join(k for k in (BITS, EMU, CAP))
+        in result.err
+    )
     assert 'Run the same command again' in result.err
 
     rerun = set_(cloud, 'm1.large', '--mode', 'passthrough')
@@ -232,10 +255,16 @@ def test_non_admin_gets_a_clear_error(cloud):
     'args,code,words',
     [
         (['--mode', 'emulate'], 1, '--bits is required with --mode emulate'),
-        (['--mode', 'passthrough', '--bits', '42'], 1,
-         '--bits cannot be used with --mode passthrough'),
-        (['--mode', 'passthrough', '--bits', 'auto'], 1,
-         '--bits auto only works with --mode emulate'),
+        (
+            ['--mode', 'passthrough', '--bits', '42'],
+            1,
+            '--bits cannot be used with --mode passthrough',
+        ),
+        (
+            ['--mode', 'passthrough', '--bits', 'auto'],
+            1,
+            '--bits auto only works with --mode emulate',
+        ),
         (['--mode', 'emulate', '--bits', '53'], 2, 'from 32 to 52'),
         (['--mode', 'emulate', '--bits', '31'], 2, 'from 32 to 52'),
         (['--mode', 'emulate', '--bits', '4x'], 2, 'decimal integer'),
@@ -256,8 +285,13 @@ def test_invalid_requests_send_nothing_to_nova_or_placement(
 
 def test_unset_removes_every_maxphysaddr_key_and_nothing_else(cloud):
     cloud.state.flavor_by_name('m1.large').extra_specs.update(
-        {MODE: 'emulate', BITS: '42', EMU: 'required', PT: 'required',
-         CAP: '>=42'}
+        {
+            MODE: 'emulate',
+            BITS: '42',
+            EMU: 'required',
+            PT: 'required',
+            CAP: '>=42',
+        }
     )
     result = cloud.run('flavor', 'maxphysaddr', 'unset', 'm1.large')
     assert result.code == 0, result.err
@@ -272,8 +306,17 @@ def test_unset_removes_every_maxphysaddr_key_and_nothing_else(cloud):
 
 def test_unset_dry_run(cloud):
     set_(cloud, 'm1.large', '--mode', 'passthrough')
-    result = cloud.run('flavor', 'maxphysaddr', 'unset', 'm1.large',
-                       '--dry-run', '-f', 'value', '-c', 'Key')
+    result = cloud.run(
+        'flavor',
+        'maxphysaddr',
+        'unset',
+        'm1.large',
+        '--dry-run',
+        '-f',
+        'value',
+        '-c',
+        'Key',
+    )
     assert result.code == 0, result.err
     assert sorted(result.out.split()) == sorted([MODE, PT])
     assert cloud.writes() == []

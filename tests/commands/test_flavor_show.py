@@ -14,7 +14,13 @@ PT = 'trait:' + os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH
 
 def show(cloud, flavor, *args, **kwargs):
     return cloud.run(
-        'flavor', 'maxphysaddr', 'show', flavor, '-f', 'json', *args,
+        'flavor',
+        'maxphysaddr',
+        'show',
+        flavor,
+        '-f',
+        'json',
+        *args,
         **kwargs,
     )
 
@@ -30,7 +36,9 @@ def expected_hosts(state, min_bits=None, trait=None):
         provider = state.resource_providers[hyp.uuid]
         info = hyp.cpu_info if isinstance(hyp.cpu_info, dict) else {}
         maxphysaddr = info.get('maxphysaddr')
-        bits = maxphysaddr.get('bits') if isinstance(maxphysaddr, dict) else None
+        bits = (
+            maxphysaddr.get('bits') if isinstance(maxphysaddr, dict) else None
+        )
         if hyp.state != 'up' or hyp.status != 'enabled':
             continue
         if trait not in provider.traits:
@@ -84,8 +92,9 @@ def test_show_by_id_reads_the_flavor_once(cloud):
     data = result.json()
     assert data['Mode'] == 'passthrough' and data['Bits'] is None
     assert data['Hosts'] == len(
-        expected_hosts(cloud.state, None,
-                       os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH)
+        expected_hosts(
+            cloud.state, None, os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH
+        )
     )
     assert cloud.log.count('compute', route='/flavors/4') == 1
     assert cloud.log.count('compute', route='/flavors/detail') == 0
@@ -106,14 +115,20 @@ def test_show_not_configured_asks_for_no_hosts(cloud):
         ({MODE: 'emulate', BITS: '42'}, 'ok'),
         ({BITS: '42'}, 'error: hw:maxphysaddr_bits is set without '),
         ({MODE: 'emulate'}, 'error: emulate mode needs hw:maxphysaddr_bits'),
-        ({MODE: 'passthrough', CAP: '>=42'},
-         "error: capabilities:cpu_info:maxphysaddr:bits is '>=42', which "
-         'matches no host'),
-        ({MODE: 'emulate', BITS: '42', CAP: '>= 40'},
-         "warning: capabilities:cpu_info:maxphysaddr:bits is '>= 40', but "
-         "Nova ignores it and uses '>= 42'"),
-        ({MODE: 'emulate', BITS: '32'},
-         'error: 32 bits address 4 GiB, too little for 8 GiB of RAM'),
+        (
+            {MODE: 'passthrough', CAP: '>=42'},
+            "error: capabilities:cpu_info:maxphysaddr:bits is '>=42', which "
+            'matches no host',
+        ),
+        (
+            {MODE: 'emulate', BITS: '42', CAP: '>= 40'},
+            "warning: capabilities:cpu_info:maxphysaddr:bits is '>= 40', but "
+            "Nova ignores it and uses '>= 42'",
+        ),
+        (
+            {MODE: 'emulate', BITS: '32'},
+            'error: 32 bits address 4 GiB, too little for 8 GiB of RAM',
+        ),
     ],
 )
 def test_status_reaches_the_user(cloud, specs, status):
@@ -157,6 +172,7 @@ def test_show_on_an_old_cloud(make_cloud):
     assert data['Status'] == 'ok'
     # matched to providers by hostname, since ids are integers before 2.53
     assert data['Hosts'] == len(
-        expected_hosts(cloud.state, 42,
-                       os_traits.COMPUTE_ADDRESS_SPACE_EMULATED)
+        expected_hosts(
+            cloud.state, 42, os_traits.COMPUTE_ADDRESS_SPACE_EMULATED
+        )
     )

@@ -77,9 +77,7 @@ def test_lists_every_host_of_3000_in_a_fixed_request_budget(make_cloud):
     assert all(r.microversion == '2.87' for r in hypervisor_pages)
     assert all(r.query.get('limit') == '1000' for r in hypervisor_pages)
     assert cloud.log.count('placement') == 2
-    assert all(
-        r.microversion == '1.18' for r in cloud.log.select('placement')
-    )
+    assert all(r.microversion == '1.18' for r in cloud.log.select('placement'))
     # a mix of hosts: without maxphysaddr, malformed, down, disabled
     assert any(row['Bits'] is None for row in data)
     assert {row['State'] for row in data} == {'up', 'down'}
@@ -97,18 +95,27 @@ def test_every_page_is_followed(make_cloud, n, pages):
 def test_filters_never_change_the_request_count(make_cloud):
     cloud = make_cloud(n_hypervisors=1200)
     seed.add_flavor(
-        cloud.state, 'big', ram=65536, vcpus=8, disk=10, flavor_id='big',
+        cloud.state,
+        'big',
+        ram=65536,
+        vcpus=8,
+        disk=10,
+        flavor_id='big',
         extra_specs=core.Config('emulate', 46).extra_specs(),
     )
     seed.add_hypervisor(
-        cloud.state, 5000, cpu_info=seed.libvirt_cpu_info(48),
-        traits={E}, state_='down',
+        cloud.state,
+        5000,
+        cpu_info=seed.libvirt_cpu_info(48),
+        traits={E},
+        state_='down',
     )
     expected = expected_rows(cloud.state)
 
     data = list_(cloud, '--min-bits', '46').json()
     assert set(as_rows(data)) == {
-        uuid for uuid, row in expected.items()
+        uuid
+        for uuid, row in expected.items()
         if row[3] is not None and row[3] >= 46
     }
     baseline = cloud.log.counts()
@@ -122,7 +129,8 @@ def test_filters_never_change_the_request_count(make_cloud):
     data = list_(cloud, '--flavor', 'big').json()
     # whatever the state: down and disabled hosts are listed too
     assert set(as_rows(data)) == {
-        uuid for uuid, row in expected.items()
+        uuid
+        for uuid, row in expected.items()
         if row[4] and row[3] is not None and row[3] >= 46
     }
     assert {row['State'] for row in data} == {'up', 'down'}
@@ -134,7 +142,12 @@ def test_filters_never_change_the_request_count(make_cloud):
 
 def test_flavor_filter_for_passthrough(cloud):
     seed.add_flavor(
-        cloud.state, 'pt', ram=4096, vcpus=2, disk=10, flavor_id='pt',
+        cloud.state,
+        'pt',
+        ram=4096,
+        vcpus=2,
+        disk=10,
+        flavor_id='pt',
         extra_specs=core.Config('passthrough').extra_specs(),
     )
     data = list_(cloud, '--flavor', 'pt').json()
@@ -145,12 +158,17 @@ def test_flavor_filter_for_passthrough(cloud):
 
 def test_a_flavor_in_error_is_reported_instead_of_a_list(cloud):
     seed.add_flavor(
-        cloud.state, 'broken', ram=4096, vcpus=2, disk=10,
-        flavor_id='broken', extra_specs={core.CAPABILITY_KEY: '>=42'},
+        cloud.state,
+        'broken',
+        ram=4096,
+        vcpus=2,
+        disk=10,
+        flavor_id='broken',
+        extra_specs={core.CAPABILITY_KEY: '>=42'},
     )
     result = list_(cloud, '--flavor', 'broken')
     assert result.code == 1
-    assert "matches no host" in result.err
+    assert 'matches no host' in result.err
     assert result.out == ''
     assert cloud.log.count('compute', route='/os-hypervisors/detail') == 0
 
@@ -161,7 +179,8 @@ def test_hosts_without_or_with_broken_cpu_info_have_no_bits(cloud):
         cloud.state, 901, cpu_info={'arch': 'x86_64'}, traits=set()
     )
     seed.add_hypervisor(
-        cloud.state, 902,
+        cloud.state,
+        902,
         cpu_info={'maxphysaddr': {'mode': 'emulate', 'bits': 'many'}},
         traits={E, P},
     )
@@ -191,9 +210,9 @@ def test_old_clouds_match_traits_by_hostname(make_cloud, max_version):
     for hyp in cloud.state.hypervisors:
         row = by_name[hyp.hypervisor_hostname]
         assert row['ID'] == hyp.id  # integer ids before 2.53
-        assert (
-            row['Bits'], row['Emulated'], row['Passthrough']
-        ) == expected[hyp.uuid][3:]
+        assert (row['Bits'], row['Emulated'], row['Passthrough']) == expected[
+            hyp.uuid
+        ][3:]
     pages = cloud.log.select('compute', 'GET')
     assert {r.microversion for r in pages} == {max_version}
     if max_version == '2.25':  # no paging before 2.33
@@ -241,19 +260,26 @@ def test_non_admin_is_told_admin_rights_are_needed(cloud):
 
 
 def test_stdout_holds_only_the_table_and_the_summary_goes_to_stderr(cloud):
-    result = cloud.run('hypervisor', 'maxphysaddr', 'list', '-f', 'value',
-                       '-c', 'Bits')
+    result = cloud.run(
+        'hypervisor', 'maxphysaddr', 'list', '-f', 'value', '-c', 'Bits'
+    )
     assert result.code == 0, result.err
     expected = expected_rows(cloud.state)
-    assert result.out.split() == [
-        str(row[3]) for row in expected.values()
-    ]
+    assert result.out.split() == [str(row[3]) for row in expected.values()]
     widths = [row[3] for row in expected.values() if row[3] is not None]
     assert f'12 hypervisors, bits {min(widths)} to {max(widths)}' in (
         result.err
     )
-    quiet = cloud.run('--quiet', 'hypervisor', 'maxphysaddr', 'list',
-                      '-f', 'value', '-c', 'Bits')
+    quiet = cloud.run(
+        '--quiet',
+        'hypervisor',
+        'maxphysaddr',
+        'list',
+        '-f',
+        'value',
+        '-c',
+        'Bits',
+    )
     assert quiet.err == ''
 
 
