@@ -120,12 +120,17 @@ summary of the widths goes to stderr (hidden by ``--quiet``).
             if parsed_args.long:
                 row += core.cpu_vendor_model(hypervisor.get('cpu_info'))
             rows.append(tuple(row))
-        self._summary(rows)
         return columns, rows
 
+    def produce_output(self, parsed_args, column_names, data):
+        """Print the table, then a summary of the widths on stderr."""
+        data = list(data)
+        result = super().produce_output(parsed_args, column_names, data)
+        if self.app.options.verbose_level >= 1:
+            self._summary(data)
+        return result
+
     def _summary(self, rows):
-        if self.app.options.verbose_level < 1:
-            return
         widths = [row[4] for row in rows if row[4] is not None]
         text = f'{len(rows)} hypervisors'
         if widths:
