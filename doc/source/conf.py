@@ -1,7 +1,7 @@
 """Sphinx configuration for the osc-maxphysaddr documentation."""
 
 project = 'osc-maxphysaddr'
-copyright = 'osc-maxphysaddr developers'  # noqa: A001
+copyright = 'osc-maxphysaddr developers'
 
 extensions = [
     # Renders the command reference from the commands' own parsers.
