@@ -354,7 +354,7 @@ class ShowFlavorMaxphysaddr(command.ShowOne):
     _epilog = (
         """Status tells whether Nova will honour the flavor as
 written: ``ok``, ``not configured``, or ``error: ...`` / ``warning: ...``
-with the reasons, errors first, joined with ``; ``.
+with the reasons, errors first, joined with semicolons.
 """
         + _HOSTS_NOTE
     )

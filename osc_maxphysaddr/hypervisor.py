@@ -132,7 +132,7 @@ summary of the widths goes to stderr (hidden by ``--quiet``).
 
     def _summary(self, rows):
         widths = [row[4] for row in rows if row[4] is not None]
-        text = f'{len(rows)} hypervisors'
+        text = f'{len(rows)} hypervisor' + ('' if len(rows) == 1 else 's')
         if widths:
             text += f', bits {min(widths)} to {max(widths)}'
         if len(widths) < len(rows):

@@ -1,0 +1,77 @@
+"""The guide's example session is real: replay it and compare.
+
+Every ``$ openstack ...`` line of doc/source/user/examples.rst is run, in
+order, against a fresh emulated cloud (``seed.standard_cloud(12)``), and
+its output (stdout and stderr as a terminal shows them) must be what the
+file says. After a deliberate change of output, regenerate the file with::
+
+    REGENERATE_EXAMPLES=1 python -m pytest tests/commands/test_examples.py
+"""
+
+import contextlib
+import io
+import os
+import pathlib
+import re
+import shlex
+
+from openstackclient import shell
+
+from tests.emulation import EmulatedCloud
+from tests.emulation import seed
+from tests.emulation.osc import reset_client_caches
+
+EXAMPLES = (
+    pathlib.Path(__file__).parents[2]
+    / 'doc'
+    / 'source'
+    / 'user'
+    / 'examples.rst'
+)
+COMMAND = re.compile(r'^   \$ openstack (.*)$', re.M)
+PORT = re.compile(r'127\.0\.0\.1:\d+')
+
+
+def run(cloud, argv):
+    reset_client_caches()
+    terminal = io.StringIO()  # one stream: the order a terminal shows
+    with (
+        contextlib.redirect_stdout(terminal),
+        contextlib.redirect_stderr(terminal),
+    ):
+        shell.main(cloud.os_args() + argv)
+    return [line.rstrip() for line in terminal.getvalue().splitlines()]
+
+
+def replay(text):
+    """The examples file with every command's output produced anew."""
+    lines = text.splitlines()
+    result = []
+    with EmulatedCloud(seed.standard_cloud(12)) as cloud:
+        i = 0
+        while i < len(lines):
+            line = lines[i]
+            result.append(line)
+            i += 1
+            match = COMMAND.match(line)
+            if not match:
+                continue
+            # drop the recorded output: indented lines up to a blank line
+            while i < len(lines) and lines[i].startswith('   '):
+                i += 1
+            output = run(cloud, shlex.split(match.group(1)))
+            while output and not output[-1]:
+                output.pop()
+            result += ['   ' + out if out else '' for out in output]
+    return '\n'.join(result) + '\n'
+
+
+def test_examples_are_real_output():
+    text = EXAMPLES.read_text()
+    assert len(COMMAND.findall(text)) >= 10
+    fresh = replay(text)
+    if os.environ.get('REGENERATE_EXAMPLES'):
+        EXAMPLES.write_text(fresh)
+    assert PORT.sub('127.0.0.1:PORT', fresh) == PORT.sub(
+        '127.0.0.1:PORT', text
+    )
