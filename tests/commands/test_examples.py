@@ -75,3 +75,12 @@ def test_examples_are_real_output():
     assert PORT.sub('127.0.0.1:PORT', fresh) == PORT.sub(
         '127.0.0.1:PORT', text
     )
+
+
+def test_readme_output_is_taken_from_the_examples():
+    readme = (EXAMPLES.parents[3] / 'README.rst').read_text()
+    start = readme.index(
+        '   $ openstack flavor maxphysaddr show m1.large\n   +'
+    )
+    block = readme[start : readme.index('\n\n', start)]
+    assert block in EXAMPLES.read_text()
