@@ -13,11 +13,11 @@ from tests.functional.cloud import configs
 from tests.functional.cloud import layout as lay
 
 
-def connect(layout, cloud=lay.ADMIN_CLOUD):
+def connect(layout, cloud=lay.ADMIN_CLOUD, **overrides):
     """An openstacksdk connection for ``cloud`` from the state's clouds.yaml.
 
     Reads only that file: ``OS_*`` variables and other clouds.yaml files
-    of the caller do not leak in.
+    of the caller do not leak in. ``overrides`` are cloud config keys.
     """
     config = openstack.config.OpenStackConfig(
         config_files=[str(layout.clouds_yaml)],
@@ -25,7 +25,9 @@ def connect(layout, cloud=lay.ADMIN_CLOUD):
         secure_files=[],
         load_envvars=False,
     )
-    return openstack.connection.Connection(config=config.get_one(cloud=cloud))
+    return openstack.connection.Connection(
+        config=config.get_one(cloud=cloud, **overrides)
+    )
 
 
 def _role(ident, name):
@@ -77,7 +79,11 @@ def _endpoints(ident, service, url):
 
 def register(layout, ports):
     """Make the catalog and users match ``ports``."""
-    conn = connect(layout)
+    # The SDK reaches Keystone through the catalog, whose identity
+    # endpoint still names the old port if Keystone had to move.
+    conn = connect(
+        layout, identity_endpoint_override=configs.keystone_url(ports)
+    )
     ident = conn.identity
     domain_id = ident.find_domain(lay.DOMAIN, ignore_missing=False).id
     service_role = _role(ident, 'service')

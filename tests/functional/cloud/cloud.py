@@ -129,7 +129,6 @@ class DevCloud:
             except Exception:  # noqa: BLE001,S110 - already gone elsewhere
                 pass
         self._children.clear()
-        self.layout.ports_file.unlink(missing_ok=True)
         return stopped
 
     def clean(self):
