@@ -33,6 +33,8 @@ def free_port():
 
 def port_is_free(port):
     with socket.socket() as sock:
+        # As gunicorn does: a port in TIME_WAIT from our last run is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(('127.0.0.1', port))
         except OSError:
@@ -136,12 +138,27 @@ def stop(layout, service, timeout=20):
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _start_time(pid) is None or _is_zombie(pid):
+        if _start_time(pid) is None:
+            return True
+        if _is_zombie(pid):
+            # Dead. Its parent (us, or init if the launcher that started
+            # it has exited) reaps it; give init a moment to do so.
+            _wait_reaped(pid)
             return True
         time.sleep(0.1)
     # gunicorn ignored TERM: kill its process group (it leads its session).
     os.killpg(pid, signal.SIGKILL)
     return True
+
+
+def _wait_reaped(pid, timeout=5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _start_time(pid) is not None:
+        try:
+            os.waitpid(pid, os.WNOHANG)  # reap it if it is our child
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
 
 
 def _is_zombie(pid):
