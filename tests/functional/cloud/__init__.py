@@ -1,0 +1,34 @@
+"""A small real OpenStack cloud on loopback for the functional tests.
+
+Keystone, Placement and the Nova compute API run under gunicorn from a
+virtualenv of their own (pinned by ``constraints.txt``), on free ports of
+127.0.0.1, with sqlite databases and configuration under one state
+directory. No nova-compute runs: ``seed`` writes compute nodes with Nova's
+own objects and the matching resource providers through Placement's API.
+
+Run ``python -m tests.functional.cloud --help`` for the command line;
+``tests/functional/conftest.py`` uses :class:`~.cloud.DevCloud` directly.
+Each concern lives in its own module:
+
+``layout``
+    where things live (state directory, virtualenv, names, passwords)
+``venv``
+    the server virtualenv and its stamp
+``configs``
+    keystone.conf, placement.conf, nova.conf, clouds.yaml
+``schema``
+    the ``*-manage`` database steps
+``procs``
+    free ports, gunicorn processes, pid files
+``catalog``
+    Keystone services, endpoints and users, through the Identity API
+``hosts``
+    the deterministic mix of seeded hypervisors (pure)
+``seed``
+    seeding Nova (via ``nova_seeder``, run by the cloud's python) and
+    Placement; the manifest
+``wsgi_apps``
+    imported by gunicorn inside the cloud virtualenv
+``cloud``
+    ``DevCloud``: up, down, status, seed, clean
+"""

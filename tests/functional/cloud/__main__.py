@@ -1,0 +1,70 @@
+"""python -m tests.functional.cloud {up,down,status,seed,clean}"""
+
+import argparse
+import json
+import sys
+
+from tests.functional.cloud import cloud as cloud_mod
+from tests.functional.cloud import layout as lay
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog='python -m tests.functional.cloud',
+        description='A real Keystone + Placement + Nova API on 127.0.0.1 '
+        f'for the functional tests. State dir: ${lay.STATE_ENV} (default '
+        f'<repo>/.devcloud); server virtualenv: ${lay.VENV_ENV} (default '
+        '~/.cache/osc-maxphysaddr/devcloud-venv).',
+    )
+    sub = parser.add_subparsers(dest='command', required=True)
+    up = sub.add_parser('up', help='install if needed, start, and seed')
+    up.add_argument(
+        '--hypervisors',
+        type=int,
+        default=10,
+        metavar='<count>',
+        help='hypervisors to seed (default 10; 0 seeds none)',
+    )
+    seed = sub.add_parser('seed', help='seed hypervisors (additive)')
+    seed.add_argument(
+        '--hypervisors',
+        type=int,
+        required=True,
+        metavar='<count>',
+        help='make hosts 0..count-1 exist in Nova and Placement',
+    )
+    sub.add_parser('down', help='stop every process of the cloud')
+    sub.add_parser('status', help='print the state as JSON')
+    sub.add_parser('clean', help='stop and delete the state directory')
+    return parser
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    cloud = cloud_mod.DevCloud()
+    try:
+        if args.command == 'up':
+            cloud.up()
+            if args.hypervisors:
+                cloud.seed(args.hypervisors)
+            print(cloud.usage())
+        elif args.command == 'seed':
+            cloud.seed(args.hypervisors)
+            print(f'manifest: {cloud.layout.manifest}')
+        elif args.command == 'down':
+            stopped = cloud.down()
+            print('stopped: ' + (', '.join(stopped) or 'nothing was running'))
+        elif args.command == 'status':
+            print(json.dumps(cloud.status(), indent=2))
+            return 0 if cloud.is_running() else 3
+        elif args.command == 'clean':
+            cloud.clean()
+            print(f'removed {cloud.layout.state}')
+    except cloud_mod.CloudError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

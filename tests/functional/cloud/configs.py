@@ -1,0 +1,178 @@
+"""Configuration files of the dev cloud, written into the state directory.
+
+Facts that shape them: Nova 34 has no ``noauth2``, so every API sits behind
+keystonemiddleware with a real service user; ``transport_url = fake://``
+because no RPC peer exists (anything that would make an RPC call fails
+after ``rpc_response_timeout``); ``service_down_time`` is huge so seeded
+services that never report stay "up" unless seeded as forced down.
+"""
+
+import shutil
+
+from tests.functional.cloud import layout as lay
+
+RPC_RESPONSE_TIMEOUT = 3
+SERVICE_DOWN_TIME = 10 * 365 * 24 * 3600
+
+
+def url(ports, service):
+    return f'http://127.0.0.1:{ports[service]}'
+
+
+def keystone_url(ports):
+    return url(ports, 'keystone') + '/v3'
+
+
+def _ini(sections):
+    out = []
+    for name, options in sections.items():
+        out.append(f'[{name}]')
+        out.extend(f'{key} = {value}' for key, value in options.items())
+        out.append('')
+    return '\n'.join(out)
+
+
+def _authtoken(ports, username):
+    return {
+        'www_authenticate_uri': keystone_url(ports),
+        'auth_url': keystone_url(ports),
+        'auth_type': 'password',
+        'username': username,
+        'password': lay.SERVICE_PASSWORD,
+        'project_name': lay.SERVICE_PROJECT,
+        'user_domain_name': lay.DOMAIN,
+        'project_domain_name': lay.DOMAIN,
+        'region_name': lay.REGION,
+    }
+
+
+def keystone_conf(layout):
+    keys = layout.keystone_keys
+    return _ini(
+        {
+            'DEFAULT': {'log_file': layout.log_dir / 'keystone.log'},
+            'database': {'connection': layout.db_url('keystone')},
+            'token': {'provider': 'fernet'},
+            'fernet_tokens': {'key_repository': keys / 'fernet'},
+            'fernet_receipts': {'key_repository': keys / 'fernet'},
+            'credential': {'key_repository': keys / 'credential'},
+        }
+    )
+
+
+def placement_conf(layout, ports):
+    return _ini(
+        {
+            'DEFAULT': {'log_file': layout.log_dir / 'placement.log'},
+            'placement_database': {'connection': layout.db_url('placement')},
+            'api': {'auth_strategy': 'keystone'},
+            'keystone_authtoken': _authtoken(ports, 'placement'),
+        }
+    )
+
+
+def nova_conf(layout, ports):
+    return _ini(
+        {
+            'DEFAULT': {
+                'log_file': layout.log_dir / 'nova.log',
+                'host': 'devcloud-api',
+                'state_path': layout.state / 'nova-state',
+                'transport_url': 'fake://',
+                'rpc_response_timeout': RPC_RESPONSE_TIMEOUT,
+                'service_down_time': SERVICE_DOWN_TIME,
+            },
+            'api': {'auth_strategy': 'keystone'},
+            'api_database': {'connection': layout.db_url('nova_api')},
+            'database': {'connection': layout.db_url('nova_cell1')},
+            'keystone_authtoken': _authtoken(ports, 'nova'),
+            'placement': {
+                'auth_type': 'password',
+                'auth_url': keystone_url(ports),
+                'username': 'placement',
+                'password': lay.SERVICE_PASSWORD,
+                'project_name': lay.SERVICE_PROJECT,
+                'user_domain_name': lay.DOMAIN,
+                'project_domain_name': lay.DOMAIN,
+                'region_name': lay.REGION,
+            },
+            'oslo_concurrency': {'lock_path': layout.lock_dir},
+        }
+    )
+
+
+def clouds_yaml(ports):
+    def entry(name, user, password, project):
+        return '\n'.join(
+            [
+                f'  {name}:',
+                '    auth:',
+                f'      auth_url: {keystone_url(ports)}',
+                f'      username: {user}',
+                f'      password: {password}',
+                f'      project_name: {project}',
+                f'      user_domain_name: {lay.DOMAIN}',
+                f'      project_domain_name: {lay.DOMAIN}',
+                f'    region_name: {lay.REGION}',
+                '    identity_api_version: 3',
+                '    interface: public',
+            ]
+        )
+
+    return '\n'.join(
+        [
+            '# Written by tests/functional/cloud; use with',
+            '#   OS_CLIENT_CONFIG_FILE=<this file> openstack --os-cloud ...',
+            'clouds:',
+            entry(lay.ADMIN_CLOUD, 'admin', lay.ADMIN_PASSWORD, 'admin'),
+            entry(
+                lay.MEMBER_CLOUD,
+                lay.MEMBER_USER,
+                lay.MEMBER_PASSWORD,
+                lay.MEMBER_PROJECT,
+            ),
+            '',
+        ]
+    )
+
+
+def write_all(layout, ports):
+    """Write every config file for the given ports; make the directories."""
+    for path in (
+        layout.db_dir,
+        layout.log_dir,
+        layout.run_dir,
+        layout.lock_dir,
+        layout.keystone_keys,
+        *(layout.conf_dir(s) for s in lay.SERVICES),
+    ):
+        path.mkdir(parents=True, exist_ok=True)
+    # Keep the state directory out of git wherever it is put.
+    (layout.state / '.gitignore').write_text('*\n')
+    etc = layout.conf_dir
+    (etc('keystone') / 'keystone.conf').write_text(keystone_conf(layout))
+    (etc('placement') / 'placement.conf').write_text(
+        placement_conf(layout, ports)
+    )
+    (etc('nova') / 'nova.conf').write_text(nova_conf(layout, ports))
+    shutil.copyfile(
+        layout.venv / 'etc' / 'nova' / 'api-paste.ini',
+        etc('nova') / 'api-paste.ini',
+    )
+    layout.clouds_yaml.write_text(clouds_yaml(ports))
+
+
+def service_env(layout, service):
+    """Environment variables telling each WSGI entry point its config."""
+    etc = str(layout.conf_dir(service))
+    return {
+        'keystone': {
+            'OS_KEYSTONE_CONFIG_DIR': etc,
+            'OS_KEYSTONE_CONFIG_FILES': 'keystone.conf',
+        },
+        'placement': {'OS_PLACEMENT_CONFIG_DIR': etc},
+        'nova': {
+            'OS_NOVA_CONFIG_DIR': etc,
+            'OS_NOVA_CONFIG_FILES': 'api-paste.ini;nova.conf',
+        },
+    }[service]

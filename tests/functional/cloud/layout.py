@@ -1,0 +1,116 @@
+"""Where the dev cloud keeps its things, and the names it uses."""
+
+import dataclasses
+import os
+import pathlib
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO_ROOT = HERE.parents[2]
+CONSTRAINTS = HERE / 'constraints.txt'
+
+#: The state directory (configs, databases, logs, pid files, clouds.yaml).
+STATE_ENV = 'MAXPHYSADDR_DEVCLOUD'
+#: The server virtualenv; kept outside the state so ``clean`` keeps it.
+VENV_ENV = 'MAXPHYSADDR_DEVCLOUD_VENV'
+
+#: Top-level server packages; the rest of ``constraints.txt`` pins theirs.
+SERVER_PACKAGES = (
+    'keystone',
+    'nova',
+    'openstack-placement',
+    'gunicorn',
+)
+
+ADMIN_CLOUD = 'maxphysaddr-devcloud'
+MEMBER_CLOUD = 'maxphysaddr-devcloud-member'
+REGION = 'RegionOne'
+DOMAIN = 'Default'
+
+# A throwaway cloud on loopback: fixed, documented passwords are fine.
+ADMIN_PASSWORD = 'devcloud-admin'  # noqa: S105
+MEMBER_USER = 'maxphysaddr-member'
+MEMBER_PROJECT = 'maxphysaddr-member'
+MEMBER_PASSWORD = 'devcloud-member'  # noqa: S105
+SERVICE_PASSWORD = 'devcloud-service'  # noqa: S105
+SERVICE_PROJECT = 'service'
+
+SERVICES = ('keystone', 'placement', 'nova')
+
+
+def _default_venv():
+    cache = os.environ.get('XDG_CACHE_HOME') or os.path.expanduser('~/.cache')
+    return pathlib.Path(cache) / 'osc-maxphysaddr' / 'devcloud-venv'
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """Paths of one dev cloud."""
+
+    state: pathlib.Path
+    venv: pathlib.Path
+
+    @classmethod
+    def from_env(cls, state=None, venv=None):
+        state = state or os.environ.get(STATE_ENV) or REPO_ROOT / '.devcloud'
+        venv = venv or os.environ.get(VENV_ENV) or _default_venv()
+        return cls(
+            state=pathlib.Path(state).resolve(),
+            venv=pathlib.Path(venv).resolve(),
+        )
+
+    def bin(self, name):
+        return self.venv / 'bin' / name
+
+    @property
+    def python(self):
+        return self.bin('python')
+
+    @property
+    def etc(self):
+        return self.state / 'etc'
+
+    def conf_dir(self, service):
+        return self.etc / service
+
+    @property
+    def db_dir(self):
+        return self.state / 'db'
+
+    def db_url(self, name):
+        # A busy timeout: two workers may write at once.
+        return f'sqlite:///{self.db_dir / name}.sqlite?timeout=30'
+
+    @property
+    def log_dir(self):
+        return self.state / 'log'
+
+    @property
+    def run_dir(self):
+        return self.state / 'run'
+
+    def pid_file(self, service):
+        return self.run_dir / f'{service}.pid'
+
+    @property
+    def lock_dir(self):
+        return self.state / 'lock'
+
+    @property
+    def keystone_keys(self):
+        return self.state / 'keystone-keys'
+
+    @property
+    def clouds_yaml(self):
+        return self.state / 'clouds.yaml'
+
+    @property
+    def ports_file(self):
+        return self.state / 'ports.json'
+
+    @property
+    def schema_stamp(self):
+        return self.state / 'schema.done'
+
+    @property
+    def manifest(self):
+        return self.state / 'manifest.json'

@@ -1,0 +1,109 @@
+"""Database schemas and Keystone's keys and bootstrap, via ``*-manage``.
+
+Three independent chains (Keystone, Placement, Nova) run in parallel; the
+whole step takes about 25 s of CPU on two cores.
+"""
+
+import concurrent.futures
+import grp
+import os
+import pwd
+import subprocess
+
+from tests.functional.cloud import configs
+from tests.functional.cloud import layout as lay
+
+
+class SchemaError(Exception):
+    """A ``*-manage`` step failed."""
+
+
+def _run(layout, argv):
+    proc = subprocess.run(
+        [str(layout.bin(argv[0])), *argv[1:]],
+        capture_output=True,
+        text=True,
+        cwd=layout.state,
+    )
+    if proc.returncode != 0:
+        raise SchemaError(
+            f'{" ".join(argv)} failed (exit {proc.returncode}):\n'
+            f'{(proc.stderr + proc.stdout)[-3000:]}'
+        )
+
+
+def _keystone(layout, ports):
+    conf_file = layout.conf_dir('keystone') / 'keystone.conf'
+    conf = ['--config-file', str(conf_file)]
+    owner = [
+        '--keystone-user',
+        pwd.getpwuid(os.getuid()).pw_name,
+        '--keystone-group',
+        grp.getgrgid(os.getgid()).gr_name,
+    ]
+    url = configs.keystone_url(ports)
+    for step in (
+        ['db_sync'],
+        ['fernet_setup', *owner],
+        ['credential_setup', *owner],
+        [
+            'bootstrap',
+            '--bootstrap-password',
+            lay.ADMIN_PASSWORD,
+            '--bootstrap-admin-url',
+            url,
+            '--bootstrap-internal-url',
+            url,
+            '--bootstrap-public-url',
+            url,
+            '--bootstrap-region-id',
+            lay.REGION,
+        ],
+    ):
+        _run(layout, ['keystone-manage', *conf, *step])
+
+
+def _placement(layout):
+    conf = str(layout.conf_dir('placement') / 'placement.conf')
+    _run(layout, ['placement-manage', '--config-file', conf, 'db', 'sync'])
+
+
+def _nova(layout):
+    conf = ['--config-file', str(layout.conf_dir('nova') / 'nova.conf')]
+    for step in (
+        ['api_db', 'sync'],
+        [
+            'cell_v2',
+            'map_cell0',
+            '--database_connection',
+            layout.db_url('nova_cell0'),
+        ],
+        ['db', 'sync'],
+        [
+            'cell_v2',
+            'create_cell',
+            '--name',
+            'cell1',
+            '--transport-url',
+            'fake://',
+            '--database_connection',
+            layout.db_url('nova_cell1'),
+        ],
+    ):
+        _run(layout, ['nova-manage', *conf, *step])
+
+
+def sync_all(layout, ports):
+    """Create every database and Keystone's keys, once per state dir."""
+    if layout.schema_stamp.exists():
+        return False
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        futures = [
+            pool.submit(_keystone, layout, ports),
+            pool.submit(_placement, layout),
+            pool.submit(_nova, layout),
+        ]
+        for future in futures:
+            future.result()
+    layout.schema_stamp.write_text('ok\n')
+    return True
