@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 import os_traits
@@ -546,18 +547,12 @@ class HostRequirement:
     forbidden_traits: frozenset[str]
     capability: str | None
 
-    def admits(self, bits: int | None, traits: Iterable[str] | None) -> bool:
-        """Whether a host with this width and these traits qualifies.
-
-        ``traits`` is None when Placement could not be read: the trait
-        conditions are then not applied.
-        """
+    def admits(self, bits: int | None, traits: Iterable[str]) -> bool:
+        """Whether a host with this width and these traits qualifies."""
         if self.capability is not None and not capability_matches(
             None if bits is None else str(bits), self.capability
         ):
             return False
-        if traits is None:
-            return True
         held = set(traits)
         return self.required_traits <= held and not (
             self.forbidden_traits & held
@@ -657,40 +652,48 @@ class Host:
         return self.state == UP and self.status == ENABLED
 
 
-def count_hosts(
-    requirement: HostRequirement, hosts: Iterable[Host]
-) -> int | None:
-    """How many available hosts can take a flavor; None if traits unknown."""
-    count = 0
-    for host in hosts:
-        if host.traits is None:
-            return None
-        if host.available and requirement.admits(host.bits, host.traits):
-            count += 1
-    return count
+def takers(
+    requirement: HostRequirement, hosts: Sequence[Host]
+) -> list[int] | None:
+    """The positions of the hosts that can take a flavor now.
 
-
-def auto_bits(hosts: Iterable[Host]) -> int:
-    """The widest emulate width every eligible host can still give.
-
-    The eligible hosts are the available ones with the EMULATED trait; the
-    lowest width any of them reports keeps all of them schedulable, so
-    guests can live-migrate among them.
+    A host qualifies when it is available and meets the requirement. None
+    when the traits of the hosts are unknown.
     """
+    if any(host.traits is None for host in hosts):
+        return None
+    return [
+        i
+        for i, host in enumerate(hosts)
+        if host.available and requirement.admits(host.bits, host.traits or ())
+    ]
+
+
+def auto_pool(hosts: Iterable[Host]) -> list[Host]:
+    """The hosts ``--bits auto`` chooses for: available, EMULATED, a width."""
     trait = MODE_TRAITS[EMULATE]
-    widths = [
-        h.bits
+    return [
+        h
         for h in hosts
         if h.available
         and h.traits is not None
         and trait in h.traits
         and h.bits is not None
     ]
+
+
+def auto_bits(hosts: Iterable[Host]) -> int:
+    """The widest emulate width every host of :func:`auto_pool` can give.
+
+    The lowest width any of them reports keeps all of them schedulable, so
+    guests can live-migrate among them.
+    """
+    widths = [h.bits for h in auto_pool(hosts) if h.bits is not None]
     if not widths:
         raise MaxphysaddrError(
             '--bits auto needs at least one up, enabled hypervisor with '
-            f'the {trait} trait that reports its address bits; none does '
-            '(see "openstack hypervisor maxphysaddr list")'
+            f'the {MODE_TRAITS[EMULATE]} trait that reports its address '
+            'bits; none does (see "openstack hypervisor maxphysaddr list")'
         )
     return max(MIN_BITS, min(widths))
 

@@ -89,19 +89,12 @@ def _label(flavor: dict) -> str:
 
 def _eligible(inventory, specs, diagnosis) -> list[dict] | None:
     """The hypervisors that can take a flavor now; None if unknowable."""
-    if (
-        not diagnosis.configured
-        or diagnosis.is_error
-        or not inventory.traits_known
-    ):
+    if not diagnosis.configured or diagnosis.is_error:
         return None
-    requirement = core.host_requirement(specs)
-    eligible = []
-    for hypervisor in inventory.hypervisors:
-        host = inventory.host(hypervisor)
-        if host.available and requirement.admits(host.bits, host.traits):
-            eligible.append(hypervisor)
-    return eligible
+    found = core.takers(core.host_requirement(specs), inventory.hosts())
+    if found is None:
+        return None
+    return [inventory.hypervisors[i] for i in found]
 
 
 def _warn_placement(inventory) -> None:
@@ -273,7 +266,7 @@ anyway); one that leaves less than as much again for the 64-bit PCI window
             bits = core.auto_bits(hosts)
             self.notice(
                 f'--bits auto: {bits} bits, the lowest width among the '
-                f'{len(_auto_pool(hosts))} up, enabled hypervisors with '
+                f'{len(core.auto_pool(hosts))} up, enabled hypervisors with '
                 f'{core.MODE_TRAITS[core.EMULATE]} that report one.'
             )
         config = core.Config(parsed_args.mode, bits)
@@ -288,7 +281,7 @@ anyway); one that leaves less than as much again for the 64-bit PCI window
             if check.refuse and not parsed_args.force:
                 message = f'flavor {_label(flavor)}: {check.message}'
                 if inventory is not None:
-                    pool = _auto_pool(inventory.hosts())
+                    pool = core.auto_pool(inventory.hosts())
                     wide = [h for h in pool if h.bits >= check.needed_bits]
                     message += (
                         f'; --bits auto gives {bits}, and {len(wide)} of '
@@ -309,19 +302,6 @@ anyway); one that leaves less than as much again for the 64-bit PCI window
         if parsed_args.mode == core.PASSTHROUGH:
             self.notice(PASSTHROUGH_REMINDER)
         return result
-
-
-def _auto_pool(hosts: list[core.Host]) -> list[core.Host]:
-    """The hosts ``--bits auto`` takes into account."""
-    trait = core.MODE_TRAITS[core.EMULATE]
-    return [
-        h
-        for h in hosts
-        if h.available
-        and h.traits is not None
-        and trait in h.traits
-        and h.bits is not None
-    ]
 
 
 class UnsetFlavorMaxphysaddr(_ChangeFlavors):
