@@ -295,3 +295,13 @@ def test_invalid_min_bits_sends_nothing(cloud):
     assert result.code == 2
     assert 'from 32 to 52' in result.err
     assert cloud.api_requests() == []
+
+
+def test_an_unreachable_cloud_is_one_clear_line(cloud, monkeypatch):
+    args = cloud.emulated.os_args()
+    monkeypatch.setattr(cloud.emulated, 'os_args', lambda user: args)
+    cloud.emulated.stop()  # nothing listens on its port any more
+    result = list_(cloud)
+    assert result.code == 1
+    assert 'Traceback' not in result.err
+    assert 'Unable to establish connection' in result.err
