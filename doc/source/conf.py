@@ -35,3 +35,6 @@ html_theme = 'alabaster'
 html_theme_options = {
     'description': 'Guest CPU physical-address width for Nova flavors',
 }
+
+# Keep option names such as --bits as typed (no en dashes or curly quotes).
+smartquotes = False
