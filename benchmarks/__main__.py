@@ -171,6 +171,10 @@ def measure(args) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.from_json:
+        results = json.loads(Path(args.from_json).read_text())
+        sys.stdout.write(report.render(results))
+        return 0
     started = time.monotonic()
     try:
         results = measure(args)

@@ -135,6 +135,10 @@ def hypervisor_listing(
                     continue
                 result, kinds = emu.run(emu.argv(variant))
                 _rows(result, n)
+                runner.progress(
+                    f'hypervisors N={n} latency={latency_ms:g} ms '
+                    f'run {i + 1}: {variant} {result.wall_s:.2f} s'
+                )
                 walls[variant].append(result.wall_s)
                 rss[variant].append(result.maxrss_kib)
                 requests[variant] = kinds
@@ -199,6 +203,9 @@ def flavor_listing(n: int, flavors: int, runs: int) -> dict:
             order = list(variants) if i % 2 == 0 else list(reversed(variants))
             for variant in order:
                 result, kinds = emu.run(variants[variant])
+                runner.progress(
+                    f'flavors run {i + 1}: {variant} {result.wall_s:.2f} s'
+                )
                 _rows(result, configured if variant == 'flavor_list' else n)
                 walls[variant].append(result.wall_s)
                 rss[variant].append(result.maxrss_kib)

@@ -61,7 +61,11 @@ def _mark(ok: bool) -> str:
 def hypervisor_goals(row: dict) -> dict[str, bool | None]:
     plugin, stock, operator = row['plugin'], row['stock'], row['operator']
     split_plugin = split(plugin['requests'])
-    pages = plugin['requests'].get('compute GET /os-hypervisors/detail', 0)
+    pages = sum(
+        count
+        for key, count in plugin['requests'].items()
+        if key.startswith('compute GET') and key.endswith('hypervisors/detail')
+    )
     goals: dict[str, bool | None] = {
         'requests': pages == row['expected_compute_pages']
         and split_plugin['compute'] == pages
