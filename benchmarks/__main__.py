@@ -102,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
         help='Admin cloud in that clouds.yaml',
     )
     parser.add_argument(
+        '--from-json',
+        metavar='<path>',
+        help='Measure nothing: print the tables of an earlier --json file',
+    )
+    parser.add_argument(
         '--json',
         metavar='<path>',
         help='Also write every number, samples included, as JSON '
