@@ -204,7 +204,11 @@ def delete_extra_spec(conn, flavor_id: str, key: str) -> None:
 
 
 def list_hypervisors(conn) -> tuple[list[dict], str]:
-    """Every hypervisor's detail view, with cpu_info, following all pages.
+    """Every hypervisor's detail view, following all pages.
+
+    Each hypervisor keeps only the fields the commands read: id,
+    hypervisor_hostname, state, status and cpu_info (of which, when it is
+    an object, maxphysaddr, vendor and model).
 
     Returns the hypervisors and the microversion they were read at. Nova
     returns at most [api]max_limit (1,000) hypervisors a response, with a
@@ -223,10 +227,29 @@ def list_hypervisors(conn) -> tuple[list[dict], str]:
             url += '?' + urllib.parse.urlencode(query)
         body = _check(compute.get(url, microversion=microversion))
         page = body.get('hypervisors', [])
-        hypervisors.extend(page)
+        hypervisors.extend(_slim(h) for h in page)
         if not paged or not page or not body.get('hypervisors_links'):
             return hypervisors, microversion
         query['marker'] = page[-1]['id']
+
+
+# What the commands read of a hypervisor, and of its cpu_info. A detail
+# view with cpu_info is ~6 KiB of Python objects; keeping all of it for
+# 20,000 hosts doubled the peak RSS of a listing.
+_HYPERVISOR_FIELDS = ('id', 'hypervisor_hostname', 'state', 'status')
+_CPU_INFO_FIELDS = ('maxphysaddr', 'vendor', 'model')
+
+
+def _slim(hypervisor: dict) -> dict:
+    slim = {k: hypervisor[k] for k in _HYPERVISOR_FIELDS if k in hypervisor}
+    if 'cpu_info' in hypervisor:
+        cpu_info = hypervisor['cpu_info']
+        if isinstance(cpu_info, dict):
+            cpu_info = {
+                k: cpu_info[k] for k in _CPU_INFO_FIELDS if k in cpu_info
+            }
+        slim['cpu_info'] = cpu_info
+    return slim
 
 
 def providers_with_trait(conn, trait: str) -> list[dict]:

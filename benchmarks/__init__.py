@@ -1,0 +1,1 @@
+"""Benchmarks of osc-maxphysaddr: ``python -m benchmarks`` (README.rst)."""
