@@ -10,7 +10,11 @@ objects costs more than the HTTP.
 
 from __future__ import annotations
 
+import codecs
+import json
+import logging
 import urllib.parse
+from collections.abc import Iterator
 
 from keystoneauth1 import exceptions as ksa_exceptions
 from openstack import exceptions as sdk_exceptions
@@ -88,6 +92,23 @@ def _text(version) -> str:
     return '.'.join(str(part) for part in version)
 
 
+def _bodies_logged() -> bool:
+    """Whether keystoneauth's debug log of response bodies is shown.
+
+    OSC sets the root logger to DEBUG and filters in its handlers, so
+    keystoneauth formats every response body for a debug record that no
+    handler prints: for a 16 MiB provider list that doubled a listing's
+    peak memory. The listing reads ask keystoneauth not to log unless a
+    handler (``--debug``, ``--log-file``) would show the record.
+    """
+    logger: logging.Logger | None = logging.getLogger('keystoneauth.session')
+    while logger is not None:
+        if any(h.level <= logging.DEBUG for h in logger.handlers):
+            return True
+        logger = logger.parent if logger.propagate else None
+    return False
+
+
 def _check(response) -> dict:
     sdk_exceptions.raise_from_response(response)
     return response.json() if response.content else {}
@@ -115,6 +136,7 @@ def _all_flavors(compute, microversion: str) -> list[dict]:
             compute.get(
                 '/flavors/detail?' + urllib.parse.urlencode(query),
                 microversion=microversion,
+                log=_bodies_logged(),
             )
         )
         page = body.get('flavors', [])
@@ -225,7 +247,9 @@ def list_hypervisors(conn) -> tuple[list[dict], str]:
         url = '/os-hypervisors/detail'
         if query:
             url += '?' + urllib.parse.urlencode(query)
-        body = _check(compute.get(url, microversion=microversion))
+        body = _check(
+            compute.get(url, microversion=microversion, log=_bodies_logged())
+        )
         page = body.get('hypervisors', [])
         hypervisors.extend(_slim(h) for h in page)
         if not paged or not page or not body.get('hypervisors_links'):
@@ -252,11 +276,54 @@ def _slim(hypervisor: dict) -> dict:
     return slim
 
 
-def providers_with_trait(conn, trait: str) -> list[dict]:
-    """The resource providers that have ``trait``, in one request.
+def _providers(response) -> Iterator[tuple[str, str | None]]:
+    """Decode Placement's provider list one provider at a time.
 
-    Raises ServiceUnavailable when Placement is not in the catalog or does
-    not answer; callers treat traits as unknown then.
+    For 20,000 hosts the list is about 16 MiB of JSON (links, generation,
+    root and parent UUIDs for each provider); held whole, as bytes, text and
+    objects, it tripled a listing's peak memory. Only the (uuid, name) of
+    each provider is kept.
+    """
+    decoder = json.JSONDecoder()
+    text = codecs.getincrementaldecoder('utf-8')()
+    chunks = response.iter_content(chunk_size=1 << 16)
+    buffer, pos = '', 0
+
+    def more() -> bool:
+        nonlocal buffer, pos
+        chunk = next(chunks, None)
+        buffer = buffer[pos:] + text.decode(chunk or b'', final=not chunk)
+        pos = 0
+        return chunk is not None
+
+    while '[' not in buffer:  # {"resource_providers": [
+        if not more():
+            raise ValueError('no resource_providers list in the response')
+    pos = buffer.index('[') + 1
+    while True:
+        while pos < len(buffer) and buffer[pos] in ' \t\r\n,':
+            pos += 1
+        if pos == len(buffer):
+            if not more():
+                raise ValueError('the provider list ends early')
+            continue
+        if buffer[pos] == ']':
+            return
+        try:
+            provider, pos = decoder.raw_decode(buffer, pos)
+        except json.JSONDecodeError:
+            if not more():  # not a partial object: a broken one
+                raise
+            continue
+        yield provider['uuid'], provider.get('name')
+
+
+def providers_with_trait(conn, trait: str) -> list[tuple[str, str | None]]:
+    """The (uuid, name) of the resource providers that have ``trait``.
+
+    One request, however many providers. Raises ServiceUnavailable when
+    Placement is not in the catalog or does not answer; callers treat
+    traits as unknown then.
     """
     try:
         placement = conn.placement
@@ -264,6 +331,8 @@ def providers_with_trait(conn, trait: str) -> list[dict]:
             '/resource_providers?'
             + urllib.parse.urlencode({'required': trait}),
             microversion=PLACEMENT_REQUIRED_MICROVERSION,
+            stream=True,
+            log=_bodies_logged(),
         )
     except _NO_ENDPOINT as exc:
         raise ServiceUnavailable(
@@ -274,11 +343,19 @@ def providers_with_trait(conn, trait: str) -> list[dict]:
             f'Placement cannot be reached ({exc})'
         ) from exc
     try:
-        return _check(response).get('resource_providers', [])
+        sdk_exceptions.raise_from_response(response)
     except sdk_exceptions.HttpException as exc:
         raise ServiceUnavailable(
             f'Placement answered HTTP {exc.status_code}: {exc.details}'
         ) from exc
+    try:
+        return list(_providers(response))
+    except (ValueError, KeyError, ksa_exceptions.ConnectionError) as exc:
+        raise ServiceUnavailable(
+            f'Placement sent an unreadable provider list ({exc})'
+        ) from exc
+    finally:
+        response.close()
 
 
 class Inventory:
@@ -325,10 +402,15 @@ class Inventory:
 
 
 def read_inventory(conn) -> Inventory:
-    """Read every hypervisor and which of them hold the mode traits."""
-    hypervisors, microversion = list_hypervisors(conn)
+    """Read every hypervisor and which of them hold the mode traits.
+
+    Placement is read first: its responses (one provider record for nearly
+    every host) are reduced to identities and dropped before the hypervisor
+    pages accumulate, so the two peaks of memory do not add up.
+    """
+    microversion = negotiate(conn.compute, HYPERVISOR_MICROVERSION)
     by_uuid = version_tuple(microversion) >= HYPERVISOR_ID_IS_UUID
-    field = 'uuid' if by_uuid else 'name'
+    field = 0 if by_uuid else 1  # of (uuid, name)
     holders: dict[str, set[str]] | None = {}
     error = None
     try:
@@ -338,4 +420,5 @@ def read_inventory(conn) -> Inventory:
             }
     except ServiceUnavailable as exc:
         holders, error = None, str(exc)
+    hypervisors, microversion = list_hypervisors(conn)
     return Inventory(hypervisors, microversion, holders, error)

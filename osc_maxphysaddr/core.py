@@ -26,6 +26,7 @@ The Nova behaviour behind the rules (Nova 2024.1 and later):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import operator
 import re
@@ -34,8 +35,6 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
-
-import os_traits
 
 EMULATE = 'emulate'
 PASSTHROUGH = 'passthrough'
@@ -49,20 +48,59 @@ MODE_KEY = 'hw:maxphysaddr_mode'
 BITS_KEY = 'hw:maxphysaddr_bits'
 CAPABILITY_KEY = 'capabilities:cpu_info:maxphysaddr:bits'
 
-MODE_TRAITS = {
-    EMULATE: os_traits.COMPUTE_ADDRESS_SPACE_EMULATED,
-    PASSTHROUGH: os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH,
-}
-TRAIT_KEYS = {mode: 'trait:' + trait for mode, trait in MODE_TRAITS.items()}
 
-#: Every extra spec this plugin owns; ``unset`` removes exactly these.
-MANAGED_KEYS = (
-    MODE_KEY,
-    BITS_KEY,
-    TRAIT_KEYS[EMULATE],
-    TRAIT_KEYS[PASSTHROUGH],
-    CAPABILITY_KEY,
-)
+@functools.cache
+def _trait_names() -> tuple[dict[str, str], dict[str, str], tuple[str, ...]]:
+    # os_traits costs ~10 ms to import (it walks its whole package), and
+    # OSC imports the plugin's command modules on every call: so it is
+    # imported on the first use of a trait name, not with this module.
+    import os_traits
+
+    mode_traits = {
+        EMULATE: os_traits.COMPUTE_ADDRESS_SPACE_EMULATED,
+        PASSTHROUGH: os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH,
+    }
+    trait_keys = {m: 'trait:' + trait for m, trait in mode_traits.items()}
+    managed = (
+        MODE_KEY,
+        BITS_KEY,
+        trait_keys[EMULATE],
+        trait_keys[PASSTHROUGH],
+        CAPABILITY_KEY,
+    )
+    return mode_traits, trait_keys, managed
+
+
+def mode_traits() -> dict[str, str]:
+    """Each mode's Placement trait (the ``MODE_TRAITS`` attribute)."""
+    return _trait_names()[0]
+
+
+def trait_keys() -> dict[str, str]:
+    """Each mode's ``trait:`` extra spec (the ``TRAIT_KEYS`` attribute)."""
+    return _trait_names()[1]
+
+
+def managed_keys() -> tuple[str, ...]:
+    """Every extra spec this plugin owns; ``unset`` removes exactly these.
+
+    Also the ``MANAGED_KEYS`` attribute.
+    """
+    return _trait_names()[2]
+
+
+_LAZY_CONSTANTS = {
+    'MODE_TRAITS': mode_traits,
+    'TRAIT_KEYS': trait_keys,
+    'MANAGED_KEYS': managed_keys,
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_CONSTANTS:
+        return _LAZY_CONSTANTS[name]()
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
 
 REQUIRED = 'required'
 FORBIDDEN = 'forbidden'
@@ -128,7 +166,7 @@ class Config:
 
     def extra_specs(self) -> dict[str, str]:
         """The exact maxphysaddr extra specs this configuration stands for."""
-        specs = {MODE_KEY: self.mode, TRAIT_KEYS[self.mode]: REQUIRED}
+        specs = {MODE_KEY: self.mode, trait_keys()[self.mode]: REQUIRED}
         if self.bits is not None:
             specs[BITS_KEY] = str(self.bits)
             specs[CAPABILITY_KEY] = capability_for(self.bits)
@@ -187,11 +225,11 @@ def plan(current: Mapping[str, str], target: Mapping[str, str]) -> SpecPlan:
     Only :data:`MANAGED_KEYS` are ever touched: a managed key missing from
     ``target`` is removed, every other key of the flavor is left alone.
     """
-    unknown = set(target) - set(MANAGED_KEYS)
+    unknown = set(target) - set(managed_keys())
     if unknown:
         raise MaxphysaddrError(f'not maxphysaddr keys: {sorted(unknown)}')
     changes = []
-    for key in MANAGED_KEYS:
+    for key in managed_keys():
         old = current.get(key)
         new = target.get(key)
         if old == new:
@@ -450,15 +488,15 @@ def diagnose(
     With the flavor's RAM, an emulated width is also checked against it
     (see :func:`check_ram`).
     """
-    present = [k for k in MANAGED_KEYS if k in specs]
+    present = [k for k in managed_keys() if k in specs]
     mode = specs.get(MODE_KEY)
     raw_bits = specs.get(BITS_KEY)
     bits = _bits_value(raw_bits)
     capability = specs.get(CAPABILITY_KEY)
     required = tuple(
-        MODE_TRAITS[m]
+        mode_traits()[m]
         for m in MODES
-        if specs.get(TRAIT_KEYS[m], '').strip() == REQUIRED
+        if specs.get(trait_keys()[m], '').strip() == REQUIRED
     )
     errors: list[Finding] = []
     warnings: list[Finding] = []
@@ -484,7 +522,7 @@ def diagnose(
             errors.append(_finding('emulate-without-bits'))
         if mode == PASSTHROUGH and raw_bits is not None:
             errors.append(_finding('passthrough-with-bits'))
-        own_key = TRAIT_KEYS[mode]
+        own_key = trait_keys()[mode]
         if own_key in specs and specs[own_key].strip() != REQUIRED:
             errors.append(
                 _finding(
@@ -494,7 +532,7 @@ def diagnose(
                     mode=mode,
                 )
             )
-        other_key = TRAIT_KEYS[PASSTHROUGH if mode == EMULATE else EMULATE]
+        other_key = trait_keys()[PASSTHROUGH if mode == EMULATE else EMULATE]
         if other_key in specs:
             warnings.append(
                 _finding(
@@ -569,10 +607,10 @@ def host_requirement(specs: Mapping[str, str]) -> HostRequirement:
     required = set(diagnosis.required_traits)
     forbidden = set()
     if diagnosis.mode is not None:
-        required.add(MODE_TRAITS[diagnosis.mode.strip()])
+        required.add(mode_traits()[diagnosis.mode.strip()])
     for mode in MODES:
-        if specs.get(TRAIT_KEYS[mode], '').strip() == FORBIDDEN:
-            forbidden.add(MODE_TRAITS[mode])
+        if specs.get(trait_keys()[mode], '').strip() == FORBIDDEN:
+            forbidden.add(mode_traits()[mode])
     capability = diagnosis.capability
     if isinstance(diagnosis.bits, int):
         capability = capability_for(diagnosis.bits)
@@ -671,7 +709,7 @@ def takers(
 
 def auto_pool(hosts: Iterable[Host]) -> list[Host]:
     """The hosts ``--bits auto`` chooses for: available, EMULATED, a width."""
-    trait = MODE_TRAITS[EMULATE]
+    trait = mode_traits()[EMULATE]
     return [
         h
         for h in hosts
@@ -692,7 +730,7 @@ def auto_bits(hosts: Iterable[Host]) -> int:
     if not widths:
         raise MaxphysaddrError(
             '--bits auto needs at least one up, enabled hypervisor with '
-            f'the {MODE_TRAITS[EMULATE]} trait that reports its address '
+            f'the {mode_traits()[EMULATE]} trait that reports its address '
             'bits; none does (see "openstack hypervisor maxphysaddr list")'
         )
     return max(MIN_BITS, min(widths))

@@ -9,9 +9,12 @@ from osc_lib import exceptions as osc_exceptions
 from osc_lib.cli import format_columns
 from osc_lib.command import command
 
-from osc_maxphysaddr import cloud
-from osc_maxphysaddr import core
-from osc_maxphysaddr import errors
+from osc_maxphysaddr import lazy
+
+# Loaded on first use: see osc_maxphysaddr.lazy.
+cloud = lazy.load('osc_maxphysaddr.cloud')
+core = lazy.load('osc_maxphysaddr.core')
+errors = lazy.load('osc_maxphysaddr.errors')
 
 LOG = logging.getLogger(__name__)
 
@@ -45,8 +48,11 @@ PASSTHROUGH_REMINDER = (
     'between hosts with the same address width.'
 )
 
-_WRITE_NOTE = f"""
-Writes always use compute microversion {cloud.FLAVOR_MICROVERSION} (or the
+# The microversions in help texts are cloud.FLAVOR_MICROVERSION and
+# cloud.HYPERVISOR_MICROVERSION, written out so that help does not load
+# the SDK calls (a test keeps them equal).
+_WRITE_NOTE = """
+Writes always use compute microversion 2.85 (or the
 cloud's newest, if older), whatever ``--os-compute-api-version`` says: from
 2.86 Nova validates extra specs, has no validator for ``hw:maxphysaddr_*``,
 and rejects them with HTTP 400.

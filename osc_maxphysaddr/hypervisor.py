@@ -7,10 +7,13 @@ import logging
 from osc_lib import exceptions as osc_exceptions
 from osc_lib.command import command
 
-from osc_maxphysaddr import cloud
-from osc_maxphysaddr import core
-from osc_maxphysaddr import errors
 from osc_maxphysaddr import flavor as flavor_commands
+from osc_maxphysaddr import lazy
+
+# Loaded on first use: see osc_maxphysaddr.lazy.
+cloud = lazy.load('osc_maxphysaddr.cloud')
+core = lazy.load('osc_maxphysaddr.core')
+errors = lazy.load('osc_maxphysaddr.errors')
 
 LOG = logging.getLogger(__name__)
 
@@ -29,17 +32,17 @@ UNKNOWN = 'unknown'
 
 class ListHypervisorMaxphysaddr(command.Lister):
     _description = 'List hypervisors with their physical-address width'
-    _epilog = f"""One row a hypervisor: its reported address bits (from
+    _epilog = """One row a hypervisor: its reported address bits (from
 ``cpu_info``; empty when the host reports none, e.g. libvirt older than
 8.7.0) and whether Placement gives it the ``COMPUTE_ADDRESS_SPACE_EMULATED``
 and ``COMPUTE_ADDRESS_SPACE_PASSTHROUGH`` traits (``unknown`` when Placement
 cannot be read).
 
-Hypervisors are read at compute microversion
-{cloud.HYPERVISOR_MICROVERSION} (the last one with ``cpu_info``; older
-clouds at their newest), all pages followed, and traits with one Placement
-request per trait, so the request count does not grow with the cloud. A
-summary of the widths goes to stderr (hidden by ``--quiet``).
+Hypervisors are read at compute microversion 2.87 (the last one with
+``cpu_info``; older clouds at their newest), all pages followed, and traits
+with one Placement request per trait, so the request count does not grow
+with the cloud. A summary of the widths goes to stderr (hidden by
+``--quiet``).
 """
 
     def get_parser(self, prog_name):

@@ -47,14 +47,16 @@ def test_complete_lists_the_commands(cloud):
     assert '--bits' in result.out and '--dry-run' in result.out
 
 
-def test_plugin_module_imports_nothing_heavy():
+def modules_loaded_by(statement):
+    """The modules a fresh interpreter loads for ``statement``."""
     import subprocess
     import sys
 
     code = (
-        'import sys; before = set(sys.modules); '
-        'import osc_maxphysaddr.plugin; '
-        'print(sorted(set(sys.modules) - before))'
+        'import sys, types; before = set(sys.modules); '
+        f'{statement}; '
+        'print(sorted(name for name in set(sys.modules) - before '
+        'if type(sys.modules[name]) is types.ModuleType))'
     )
     out = subprocess.run(
         [sys.executable, '-c', code],
@@ -62,5 +64,45 @@ def test_plugin_module_imports_nothing_heavy():
         text=True,
         check=True,
     ).stdout
-    loaded = eval(out)  # noqa: S307 - our own subprocess's repr
+    return eval(out)  # noqa: S307 - our own subprocess's repr
+
+
+def test_plugin_module_imports_nothing_heavy():
+    loaded = modules_loaded_by('import osc_maxphysaddr.plugin')
     assert loaded == ['osc_maxphysaddr', 'osc_maxphysaddr.plugin']
+
+
+def test_command_modules_defer_the_rest_of_the_plugin():
+    # OSC imports every plugin's command modules on every call, so they
+    # must not load the core, os-traits or the SDK calls until used.
+    loaded = modules_loaded_by(
+        'import openstackclient.shell, osc_lib.cli.format_columns; '
+        'import osc_maxphysaddr.flavor, osc_maxphysaddr.hypervisor'
+    )
+    ours = [name for name in loaded if 'maxphysaddr' in name]
+    assert ours == [
+        'osc_maxphysaddr',
+        'osc_maxphysaddr.flavor',
+        'osc_maxphysaddr.hypervisor',
+        'osc_maxphysaddr.lazy',
+        'osc_maxphysaddr.plugin',  # OSC's shell loads every plugin.py
+    ]
+    assert 'os_traits' not in loaded
+    loaded = modules_loaded_by(
+        'import osc_maxphysaddr.flavor as f; f.core.MODE_TRAITS'
+    )
+    assert 'os_traits' in loaded and 'osc_maxphysaddr.core' in loaded
+
+
+def test_help_texts_name_the_pins_and_traits_the_code_uses():
+    import os_traits
+
+    from osc_maxphysaddr import cloud
+    from osc_maxphysaddr import flavor
+    from osc_maxphysaddr import hypervisor
+
+    assert f'microversion {cloud.FLAVOR_MICROVERSION} ' in flavor._WRITE_NOTE
+    epilog = ' '.join(hypervisor.ListHypervisorMaxphysaddr._epilog.split())
+    assert f'microversion {cloud.HYPERVISOR_MICROVERSION} ' in epilog
+    assert os_traits.COMPUTE_ADDRESS_SPACE_EMULATED in epilog
+    assert os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH in epilog

@@ -305,3 +305,13 @@ def test_an_unreachable_cloud_is_one_clear_line(cloud, monkeypatch):
     assert result.code == 1
     assert 'Traceback' not in result.err
     assert 'Unable to establish connection' in result.err
+
+
+def test_debug_still_logs_the_listing_bodies(cloud):
+    # The listing reads skip keystoneauth's body logging only when no
+    # handler would show it.
+    result = cloud.run('--debug', 'hypervisor', 'maxphysaddr', 'list')
+    assert result.code == 0, result.err
+    bodies = [x for x in result.err.splitlines() if 'RESP BODY' in x]
+    assert any('"resource_providers"' in x for x in bodies)
+    assert any('"hypervisors"' in x for x in bodies)
