@@ -27,7 +27,6 @@ from osc_maxphysaddr import core
 # appear to be a valid extra spec"). 2.85 is the newest microversion that
 # accepts them; from 2.61 flavor bodies also carry their extra specs.
 FLAVOR_MICROVERSION = '2.85'
-FLAVOR_BODY_HAS_SPECS = (2, 61)
 
 # GET /os-hypervisors/detail carries cpu_info up to 2.87 (a JSON string
 # before 2.28); 2.88 removed it, and 2.88 is the SDK's default there.
