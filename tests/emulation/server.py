@@ -154,6 +154,17 @@ class _Server(http.server.ThreadingHTTPServer):
         pass
 
 
+# What clouds.yaml puts under ``auth:`` of connect_kwargs()'s settings.
+_AUTH_KEYS = (
+    'auth_url',
+    'username',
+    'password',
+    'project_name',
+    'user_domain_name',
+    'project_domain_name',
+)
+
+
 class EmulatedCloud:
     """Keystone v3 + Nova + Placement emulation on one local port.
 
@@ -256,24 +267,9 @@ class EmulatedCloud:
     def write_clouds_yaml(
         self, path: str | Path, cloud_name: str = 'emulated', user='admin'
     ) -> Path:
-        account = self.state.users[user]
-        data = {
-            'clouds': {
-                cloud_name: {
-                    'auth': {
-                        'auth_url': self.auth_url,
-                        'username': account.name,
-                        'password': account.password,
-                        'project_name': account.project_name,
-                        'user_domain_name': DEFAULT_DOMAIN_NAME,
-                        'project_domain_name': DEFAULT_DOMAIN_NAME,
-                    },
-                    'identity_api_version': '3',
-                    'region_name': self.state.config.region,
-                    'interface': 'public',
-                }
-            }
-        }
+        settings = self.connect_kwargs(user)
+        auth = {k: settings.pop(k) for k in _AUTH_KEYS}
+        data = {'clouds': {cloud_name: {'auth': auth, **settings}}}
         path = Path(path)
         path.write_text(yaml.safe_dump(data, sort_keys=False))
         return path
