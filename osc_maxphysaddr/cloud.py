@@ -11,6 +11,7 @@ objects costs more than the HTTP.
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import logging
 import urllib.parse
@@ -388,7 +389,7 @@ class Inventory:
         key = self.key(hypervisor)
         return frozenset(t for t, keys in self._holders.items() if key in keys)
 
-    def host(self, hypervisor: dict) -> core.Host:
+    def _host(self, hypervisor: dict) -> core.Host:
         return core.Host(
             core.bits_from_cpu_info(hypervisor.get('cpu_info')),
             self.traits(hypervisor),
@@ -396,8 +397,16 @@ class Inventory:
             hypervisor.get('status'),
         )
 
+    @functools.cached_property
+    def _hosts(self) -> list[core.Host]:
+        return [self._host(h) for h in self.hypervisors]
+
     def hosts(self) -> list[core.Host]:
-        return [self.host(h) for h in self.hypervisors]
+        """A core.Host for each hypervisor, in order, built once.
+
+        ``flavor maxphysaddr list`` asks for them once per flavor.
+        """
+        return self._hosts
 
 
 def read_inventory(conn) -> Inventory:

@@ -96,8 +96,9 @@ with the cloud. A summary of the widths goes to stderr (hidden by
 
         columns = COLUMNS + (LONG_COLUMNS if parsed_args.long else ())
         rows = []
-        for hypervisor in inventory.hypervisors:
-            host = inventory.host(hypervisor)
+        for hypervisor, host in zip(
+            inventory.hypervisors, inventory.hosts(), strict=True
+        ):
             if parsed_args.min_bits is not None and (
                 host.bits is None or host.bits < parsed_args.min_bits
             ):
