@@ -9,6 +9,7 @@ from osc_lib import exceptions as osc_exceptions
 from osc_lib.cli import format_columns
 from osc_lib.command import command
 
+from osc_maxphysaddr import common
 from osc_maxphysaddr import lazy
 
 # Loaded on first use: see osc_maxphysaddr.lazy.
@@ -66,17 +67,9 @@ Placement cannot be read.
 """
 
 
-def bits_argument(text: str) -> int:
-    """argparse type for a width QEMU accepts."""
-    try:
-        return core.parse_bits(text)
-    except core.MaxphysaddrError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
 def bits_or_auto(text: str) -> int | str:
     """argparse type for ``--bits``: a width or ``auto``."""
-    return AUTO if text.strip() == AUTO else bits_argument(text)
+    return AUTO if text.strip() == AUTO else common.bits_argument(text)
 
 
 def _flavor_positional(parser: argparse.ArgumentParser, many: bool) -> None:
@@ -87,27 +80,6 @@ def _flavor_positional(parser: argparse.ArgumentParser, many: bool) -> None:
         help='Flavor to act on (name or ID)'
         + ('; repeat for several flavors' if many else ''),
     )
-
-
-def _label(flavor: dict) -> str:
-    return f'{flavor["name"]} ({flavor["id"]})'
-
-
-def _eligible(inventory, specs, diagnosis) -> list[dict] | None:
-    """The hypervisors that can take a flavor now; None if unknowable."""
-    if not diagnosis.configured or diagnosis.is_error:
-        return None
-    found = core.takers(core.host_requirement(specs), inventory.hosts())
-    if found is None:
-        return None
-    return [inventory.hypervisors[i] for i in found]
-
-
-def _warn_placement(inventory) -> None:
-    if not inventory.traits_known:
-        LOG.warning(
-            'Hosts are unknown: %s', inventory.placement_error or 'no traits'
-        )
 
 
 class _ChangeFlavors(command.Lister):
@@ -151,7 +123,7 @@ class _ChangeFlavors(command.Lister):
         for flavor, spec_plan in plans:
             if spec_plan.is_noop:
                 self.notice(
-                    f'Flavor {_label(flavor)} already has this '
+                    f'Flavor {common.label(flavor)} already has this '
                     'configuration; nothing to write.'
                 )
             elif not parsed_args.dry_run:
@@ -175,7 +147,7 @@ class _ChangeFlavors(command.Lister):
                 cloud.delete_extra_spec(conn, flavor['id'], key)
                 done.append(key)
         except errors.EXPECTED as exc:
-            message = errors.describe(exc, f'flavor {_label(flavor)}')
+            message = errors.describe(exc, f'flavor {common.label(flavor)}')
             if getattr(exc, 'status_code', None) == 400:
                 message += (
                     ' (Nova rejects hw:maxphysaddr_* from compute '
@@ -189,7 +161,7 @@ class _ChangeFlavors(command.Lister):
             LOG.error(
                 'Flavor %s: now set: %s; stale keys remaining: %s. '
                 'Run the same command again to finish.',
-                _label(flavor),
+                common.label(flavor),
                 ', '.join(now_set) or 'nothing',
                 ', '.join(remaining) or 'none',
             )
@@ -285,7 +257,7 @@ anyway); one that leaves less than as much again for the 64-bit PCI window
         for flavor, _ in flavors:
             check = core.check_ram(flavor['ram'], bits)
             if check.refuse and not parsed_args.force:
-                message = f'flavor {_label(flavor)}: {check.message}'
+                message = f'flavor {common.label(flavor)}: {check.message}'
                 if inventory is not None:
                     pool = core.auto_pool(inventory.hosts())
                     wide = [h for h in pool if h.bits >= check.needed_bits]
@@ -296,7 +268,9 @@ anyway); one that leaves less than as much again for the 64-bit PCI window
                     )
                 refused.append(message)
             elif check.message:
-                LOG.warning('Flavor %s: %s', _label(flavor), check.message)
+                LOG.warning(
+                    'Flavor %s: %s', common.label(flavor), check.message
+                )
         if refused:
             raise core.MaxphysaddrError(
                 '; '.join(refused)
@@ -366,8 +340,8 @@ with the reasons, errors first, joined with semicolons.
             eligible = None
             if diagnosis.configured and not diagnosis.is_error:
                 inventory = cloud.read_inventory(conn)
-                _warn_placement(inventory)
-                eligible = _eligible(inventory, specs, diagnosis)
+                common.warn_placement(inventory)
+                eligible = common.eligible(inventory, specs, diagnosis)
         columns = SHOW_COLUMNS
         values = [
             flavor['id'],
@@ -431,7 +405,7 @@ the same requests as ``hypervisor maxphysaddr list``, never per flavor.
             inventory = None
             if any(d.configured and not d.is_error for *_, d in diagnosed):
                 inventory = cloud.read_inventory(conn)
-                _warn_placement(inventory)
+                common.warn_placement(inventory)
         columns = LIST_COLUMNS + (
             LIST_LONG_COLUMNS if parsed_args.long else ()
         )
@@ -441,10 +415,10 @@ the same requests as ``hypervisor maxphysaddr list``, never per flavor.
             eligible = (
                 None
                 if inventory is None
-                else _eligible(inventory, specs, diagnosis)
+                else common.eligible(inventory, specs, diagnosis)
             )
             if eligible == []:
-                stranded.append(_label(flavor))
+                stranded.append(common.label(flavor))
             row = [
                 flavor['id'],
                 flavor['name'],

@@ -7,7 +7,7 @@ import logging
 from osc_lib import exceptions as osc_exceptions
 from osc_lib.command import command
 
-from osc_maxphysaddr import flavor as flavor_commands
+from osc_maxphysaddr import common
 from osc_maxphysaddr import lazy
 
 # Loaded on first use: see osc_maxphysaddr.lazy.
@@ -50,7 +50,7 @@ with the cloud. A summary of the widths goes to stderr (hidden by
         parser.add_argument(
             '--min-bits',
             metavar='<bits>',
-            type=flavor_commands.bits_argument,
+            type=common.bits_argument,
             help='Only hosts that report at least this many address bits',
         )
         parser.add_argument(

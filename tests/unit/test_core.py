@@ -16,6 +16,23 @@ EMU = 'trait:' + os_traits.COMPUTE_ADDRESS_SPACE_EMULATED
 PT = 'trait:' + os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH
 
 
+def test_trait_constants_are_os_traits_names():
+    assert core.MODE_TRAITS == {
+        'emulate': os_traits.COMPUTE_ADDRESS_SPACE_EMULATED,
+        'passthrough': os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH,
+    }
+    assert core.TRAIT_KEYS == {
+        m: 'trait:' + t for m, t in core.MODE_TRAITS.items()
+    }
+    assert set(core.MANAGED_KEYS) == {
+        MODE,
+        BITS,
+        CAP,
+        EMU,
+        PT,
+    }
+
+
 # --- parse_bits / Config -----------------------------------------------------
 
 

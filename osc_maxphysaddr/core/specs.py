@@ -1,0 +1,194 @@
+"""The maxphysaddr extra specs: names, a validated request, the write plan.
+
+* ``hw:maxphysaddr_mode`` (``emulate`` or ``passthrough``) makes Nova
+  require the matching ``COMPUTE_ADDRESS_SPACE_*`` trait in Placement and
+  write ``<maxphysaddr mode=.../>`` into the guest's libvirt XML.
+* Whenever ``hw:maxphysaddr_bits`` is set, Nova replaces
+  ``capabilities:cpu_info:maxphysaddr:bits`` with ``>= <bits>`` before
+  ComputeCapabilitiesFilter runs, mode or no mode.
+* QEMU takes 32 to 52 phys-bits on x86_64.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+
+EMULATE = 'emulate'
+PASSTHROUGH = 'passthrough'
+MODES = (EMULATE, PASSTHROUGH)
+
+#: QEMU's accepted ``phys-bits`` range on x86_64.
+MIN_BITS = 32
+MAX_BITS = 52
+
+MODE_KEY = 'hw:maxphysaddr_mode'
+BITS_KEY = 'hw:maxphysaddr_bits'
+CAPABILITY_KEY = 'capabilities:cpu_info:maxphysaddr:bits'
+
+#: Each mode's Placement trait, as os-traits names it (a unit test keeps
+#: these equal to ``os_traits``' constants; importing os-traits costs
+#: ~10 ms on every ``openstack`` call, so they are written out).
+MODE_TRAITS = {
+    EMULATE: 'COMPUTE_ADDRESS_SPACE_EMULATED',
+    PASSTHROUGH: 'COMPUTE_ADDRESS_SPACE_PASSTHROUGH',
+}
+#: Each mode's ``trait:`` extra spec.
+TRAIT_KEYS = {mode: 'trait:' + trait for mode, trait in MODE_TRAITS.items()}
+#: Every extra spec this plugin owns; ``unset`` removes exactly these.
+MANAGED_KEYS = (
+    MODE_KEY,
+    BITS_KEY,
+    TRAIT_KEYS[EMULATE],
+    TRAIT_KEYS[PASSTHROUGH],
+    CAPABILITY_KEY,
+)
+
+REQUIRED = 'required'
+FORBIDDEN = 'forbidden'
+
+DECIMAL = re.compile(r'[0-9]+')
+
+
+class MaxphysaddrError(ValueError):
+    """A request the plugin refuses, with a message for the operator."""
+
+
+def other_mode(mode: str) -> str:
+    return PASSTHROUGH if mode == EMULATE else EMULATE
+
+
+# --- requests ---------------------------------------------------------------
+
+
+def parse_bits(text: str) -> int:
+    """Parse an address width: a plain decimal integer from 32 to 52."""
+    stripped = text.strip()
+    if not DECIMAL.fullmatch(stripped):
+        raise MaxphysaddrError(
+            f'bits must be a decimal integer from {MIN_BITS} to {MAX_BITS}, '
+            f'not {text!r}'
+        )
+    bits = int(stripped)
+    if not MIN_BITS <= bits <= MAX_BITS:
+        raise MaxphysaddrError(
+            f'bits must be from {MIN_BITS} to {MAX_BITS} '
+            f"(QEMU's range on x86_64), not {bits}"
+        )
+    return bits
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """A validated maxphysaddr configuration."""
+
+    mode: str
+    bits: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise MaxphysaddrError(
+                f'mode must be one of {", ".join(MODES)}, not {self.mode!r}'
+            )
+        if self.mode == EMULATE and self.bits is None:
+            raise MaxphysaddrError(
+                '--bits is required with --mode emulate '
+                '(libvirt needs a width to emulate)'
+            )
+        if self.mode == PASSTHROUGH and self.bits is not None:
+            raise MaxphysaddrError(
+                '--bits cannot be used with --mode passthrough '
+                "(the guest takes the host's width; libvirt refuses bits)"
+            )
+        if self.bits is not None and not MIN_BITS <= self.bits <= MAX_BITS:
+            raise MaxphysaddrError(
+                f'bits must be from {MIN_BITS} to {MAX_BITS}, not {self.bits}'
+            )
+
+    def extra_specs(self) -> dict[str, str]:
+        """The exact maxphysaddr extra specs this configuration stands for."""
+        specs = {MODE_KEY: self.mode, TRAIT_KEYS[self.mode]: REQUIRED}
+        if self.bits is not None:
+            specs[BITS_KEY] = str(self.bits)
+            specs[CAPABILITY_KEY] = capability_for(self.bits)
+        return specs
+
+
+def capability_for(bits: int) -> str:
+    """The ComputeCapabilitiesFilter value Nova derives from a width."""
+    return f'>= {bits}'
+
+
+# --- diffs -------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """One extra spec to add, change or remove."""
+
+    key: str
+    action: str  # 'add', 'change' or 'remove'
+    old: str | None
+    new: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class SpecPlan:
+    """The writes that turn a flavor's specs into the target.
+
+    Writes go in this order so that the flavor is never left without its
+    new configuration: first one request setting :attr:`to_set`, then one
+    delete per key in :attr:`to_delete`.
+    """
+
+    changes: tuple[Change, ...]
+
+    @property
+    def to_set(self) -> dict[str, str]:
+        return {
+            c.key: c.new
+            for c in self.changes
+            if c.action != 'remove' and c.new is not None
+        }
+
+    @property
+    def to_delete(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.changes if c.action == 'remove')
+
+    @property
+    def is_noop(self) -> bool:
+        return not self.changes
+
+
+def plan(current: Mapping[str, str], target: Mapping[str, str]) -> SpecPlan:
+    """Diff a flavor's specs against the target maxphysaddr specs.
+
+    Only :data:`MANAGED_KEYS` are ever touched: a managed key missing from
+    ``target`` is removed, every other key of the flavor is left alone.
+    """
+    unknown = set(target) - set(MANAGED_KEYS)
+    if unknown:
+        raise MaxphysaddrError(f'not maxphysaddr keys: {sorted(unknown)}')
+    changes = []
+    for key in MANAGED_KEYS:
+        old = current.get(key)
+        new = target.get(key)
+        if old == new:
+            continue
+        if new is None:
+            changes.append(Change(key, 'remove', old, None))
+        elif old is None:
+            changes.append(Change(key, 'add', None, new))
+        else:
+            changes.append(Change(key, 'change', old, new))
+    return SpecPlan(tuple(changes))
+
+
+def apply(current: Mapping[str, str], spec_plan: SpecPlan) -> dict[str, str]:
+    """The specs a flavor holds once ``spec_plan`` is fully written."""
+    result = dict(current)
+    result.update(spec_plan.to_set)
+    for key in spec_plan.to_delete:
+        result.pop(key, None)
+    return result
