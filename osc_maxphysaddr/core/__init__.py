@@ -23,15 +23,6 @@ The names the commands use are re-exported here, so ``core.diagnose``
 works without knowing which module holds it.
 """
 
-from osc_maxphysaddr.core.address_space import GIB
-from osc_maxphysaddr.core.address_space import MIB
-from osc_maxphysaddr.core.address_space import PCI_HOLE_BYTES
-from osc_maxphysaddr.core.address_space import RamCheck
-from osc_maxphysaddr.core.address_space import bytes_needed
-from osc_maxphysaddr.core.address_space import check_ram
-from osc_maxphysaddr.core.address_space import format_bytes
-from osc_maxphysaddr.core.address_space import min_bits_for_ram
-from osc_maxphysaddr.core.address_space import roomy_bits_for_ram
 from osc_maxphysaddr.core.diagnosis import Diagnosis
 from osc_maxphysaddr.core.diagnosis import diagnose
 from osc_maxphysaddr.core.extra_specs_ops import capability_can_match
@@ -48,6 +39,15 @@ from osc_maxphysaddr.core.hosts import UP
 from osc_maxphysaddr.core.hosts import Host
 from osc_maxphysaddr.core.hosts import bits_from_cpu_info
 from osc_maxphysaddr.core.hosts import cpu_vendor_model
+from osc_maxphysaddr.core.ram_guard import GIB
+from osc_maxphysaddr.core.ram_guard import MIB
+from osc_maxphysaddr.core.ram_guard import PCI_HOLE_BYTES
+from osc_maxphysaddr.core.ram_guard import RamCheck
+from osc_maxphysaddr.core.ram_guard import bytes_needed
+from osc_maxphysaddr.core.ram_guard import check_ram
+from osc_maxphysaddr.core.ram_guard import format_bytes
+from osc_maxphysaddr.core.ram_guard import min_bits_for_ram
+from osc_maxphysaddr.core.ram_guard import roomy_bits_for_ram
 from osc_maxphysaddr.core.scheduler import HostRequirement
 from osc_maxphysaddr.core.scheduler import auto_bits
 from osc_maxphysaddr.core.scheduler import auto_pool

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from osc_maxphysaddr.core import address_space
+from osc_maxphysaddr.core import ram_guard
 from osc_maxphysaddr.core.extra_specs_ops import capability_can_match
 from osc_maxphysaddr.core.findings import ERROR
 from osc_maxphysaddr.core.findings import NOT_CONFIGURED
@@ -73,7 +73,7 @@ def diagnose(
     """Read a flavor's extra specs back into a maxphysaddr diagnosis.
 
     With the flavor's RAM, an emulated width is also checked against it
-    (see :func:`.address_space.check_ram`).
+    (see :func:`.ram_guard.check_ram`).
     """
     present = [k for k in MANAGED_KEYS if k in specs]
     mode = specs.get(MODE_KEY)
@@ -147,7 +147,7 @@ def diagnose(
                 warnings.append(finding('capability-on-passthrough'))
 
     if ram_mib is not None and valid_bits is not None and mode == EMULATE:
-        ram = address_space.check_ram(ram_mib, valid_bits).finding
+        ram = ram_guard.check_ram(ram_mib, valid_bits).finding
         if ram is not None:
             (errors if ram.severity == ERROR else warnings).append(ram)
 
