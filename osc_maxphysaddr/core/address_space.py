@@ -4,17 +4,26 @@ Two independent checks decide whether a guest with ``bits`` address bits
 boots and sees its devices:
 
 1. **QEMU's start check** (``pc_memory_init`` in ``hw/i386/pc.c``, QEMU
-   7.1 and later): the highest guest-physical address QEMU lays out (RAM
-   above 4 GiB, rounded up to 1 GiB, plus the 64-bit PCI hole) must be
-   below ``2**bits``, or QEMU exits with "phys-bits too low".
+   7.1 and later): the highest guest-physical address QEMU lays out
+   (``pc_max_used_gpa``: RAM above 4 GiB, rounded up to 1 GiB, plus the
+   64-bit PCI hole) must be below ``2**bits``, or QEMU exits with status 1
+   and "Address space limit 0x... < 0x... phys-bits too low (N)".
 2. **The UEFI firmware's 64-bit PCI window** (OVMF, edk2
    ``OvmfPkg/Library/PlatformInitLib/MemDetect.c``): every 64-bit BAR of a
    passed-through device must fit in it. SeaBIOS (``bios``) placement is
    not modelled.
 
-Every constant names the function it comes from. The model is checked
-against the real ``qemu-system-x86_64`` and OVMF of Debian 12 (QEMU 7.2,
-edk2 2022.11) by ``tests/realqemu``.
+Every constant names the function it comes from. Where QEMU or edk2
+versions differ, the model takes the stricter rule and says so next to
+the constant (the guide lists them). The model is checked against the real
+``qemu-system-x86_64`` and OVMF of Debian 12 (QEMU 7.2, edk2 2022.11) by
+``tests/realqemu``.
+
+Not modelled, because Nova never configures them: memory hotplug
+(``maxmem``: a device-memory region before the 64-bit hole and OVMF's
+``etc/reserved-memory-end``), CXL, SGX EPC, a ``pci-hole64-size`` or
+``max-ram-below-4g`` other than the default, OVMF's
+``opt/ovmf/X-PciMmio64Mb`` override.
 """
 
 from __future__ import annotations
@@ -48,23 +57,30 @@ DEFAULT_FIRMWARE = BIOS
 
 # --- QEMU ---
 
-#: hw/i386/pc_piix.c, pc_init1: RAM from 3.5 GiB (max-ram-below-4g's
-#: default 0xe0000000) up is split, and gigabyte_align lowers the split
-#: to 3 GiB.
+#: hw/i386/pc_piix.c, pc_init1 (QEMU 7.2; pc_piix.c's ram split since):
+#: max-ram-below-4g defaults to 0xe0000000 (3.5 GiB); a guest with at least
+#: that much RAM is split, and gigabyte_align lowers the split to
+#: 0xc0000000 (3 GiB). A smaller guest keeps all its RAM below 4 GiB.
 PC_LOWMEM_LIMIT = 0xE0000000
-PC_LOWMEM_SPLIT = 3 * GIB
-#: hw/i386/pc_q35.c, pc_q35_init: below 4 GiB the q35 guest keeps at most
-#: 2 GiB when it has 2.75 GiB (0xb0000000) or more, else up to 2.75 GiB.
+PC_LOWMEM_SPLIT = 0xC0000000
+#: hw/i386/pc_q35.c, pc_q35_init: ``lowmem = 0x80000000`` (2 GiB) when the
+#: guest has 0xb0000000 (2.75 GiB) or more, else 0xb0000000; RAM from
+#: ``lowmem`` up goes above 4 GiB.
 Q35_LOWMEM_THRESHOLD = 0xB0000000
 Q35_LOWMEM_SMALL = 0xB0000000
-Q35_LOWMEM_LARGE = 2 * GIB
-#: The default ``pci-hole64-size``: i440FX-pcihost's
-#: I440FX_HOST_PROP_PCI_HOLE64_SIZE default (2 GiB), and q35's
-#: Q35_PCI_HOST_HOLE64_SIZE_DEFAULT (32 GiB).
+Q35_LOWMEM_LARGE = 0x80000000
+#: The default ``pci-hole64-size`` that pc_memory_init's caller passes:
+#: hw/pci-host/i440fx.c I440FX_HOST_PROP_PCI_HOLE64_SIZE's default
+#: (1 << 31, 2 GiB) for ``pc``, hw/pci-host/q35.c
+#: Q35_PCI_HOST_HOLE64_SIZE_DEFAULT (1 << 35, 32 GiB) for ``q35``.
 PCI_HOLE64_SIZE = {PC: 2 * GIB, Q35: 32 * GIB}
-#: hw/i386/pc.c: the AMD HyperTransport hole (AMD_HT_START, 1012 GiB) and
-#: where RAM above 4 GiB moves when the layout reaches it
-#: (AMD_ABOVE_1TB_START, enforce_amd_1tb_hole).
+#: hw/i386/pc.c, pc_pci_hole64_start: ``ROUND_UP(pc_above_4g_end, 1 GiB)``.
+HOLE64_ALIGN = GIB
+#: hw/i386/pc.c: AMD_HT_START (0xfd00000000, 1012 GiB), the start of the
+#: AMD HyperTransport hole; AMD_ABOVE_1TB_START (AMD_HT_END + 1, 1 TiB).
+#: pc_memory_init (enforce_amd_1tb_hole, machine types 7.1 and later) moves
+#: RAM above 4 GiB to 1 TiB for an AMD guest CPU when pc_max_used_gpa,
+#: computed with RAM at 4 GiB, reaches AMD_HT_START.
 AMD_HT_START = 0xFD_0000_0000
 AMD_ABOVE_1TB_START = 1 * TIB
 FOUR_GIB = 4 * GIB
@@ -91,6 +107,7 @@ class QemuLayout:
 
     @property
     def above_4g_end(self) -> int:
+        """pc_above_4g_end: where RAM above 4 GiB ends (4 GiB if none)."""
         return self.above_4g_start + self.above_4g
 
 
@@ -102,11 +119,10 @@ def _split_ram(ram: int, machine: str) -> tuple[int, int]:
             if ram >= Q35_LOWMEM_THRESHOLD
             else Q35_LOWMEM_SMALL
         )
-        if ram >= lowmem:
-            return lowmem, ram - lowmem
-        return ram, 0
-    if ram >= PC_LOWMEM_LIMIT:
-        return PC_LOWMEM_SPLIT, ram - PC_LOWMEM_SPLIT
+    else:
+        lowmem = PC_LOWMEM_SPLIT if ram >= PC_LOWMEM_LIMIT else PC_LOWMEM_LIMIT
+    if ram >= lowmem:
+        return lowmem, ram - lowmem
     return ram, 0
 
 
@@ -118,8 +134,8 @@ def qemu_layout(ram_mib: int, machine: str, vendor: str) -> QemuLayout:
     hole64 = PCI_HOLE64_SIZE[machine]
 
     def layout(start: int) -> QemuLayout:
-        end = start + above if above else FOUR_GIB
-        return QemuLayout(below, above, start, _round_up(end, GIB), hole64)
+        hole64_start = _round_up(start + above, HOLE64_ALIGN)
+        return QemuLayout(below, above, start, hole64_start, hole64)
 
     plain = layout(FOUR_GIB)
     if vendor == AMD and plain.max_used_gpa >= AMD_HT_START:
@@ -128,22 +144,42 @@ def qemu_layout(ram_mib: int, machine: str, vendor: str) -> QemuLayout:
 
 
 def qemu_starts(layout: QemuLayout, bits: int) -> bool:
-    """pc_memory_init: QEMU refuses when 2**bits - 1 < max used GPA."""
+    """pc_memory_init: QEMU refuses when 2**bits - 1 < max used GPA.
+
+    QEMU 7.1 to 8.1 skip the check at ``phys-bits`` 32 or below
+    (pc_max_used_gpa returned ``2**bits - 1`` there); QEMU 8.2 and later
+    check every 64-bit guest CPU (its ``CPUID_EXT2_LM``) against the 64-bit
+    hole. The model follows the newer, stricter rule: 32 is a width like
+    any other, and a guest with a 64-bit PCI hole never fits 32 bits.
+    """
     return layout.max_used_gpa <= (1 << bits) - 1
 
 
 # --- OVMF ---
 
-#: PcdPciMmio64Size: the classic 64-bit window above RAM (32 GiB).
+#: OvmfPkg/OvmfPkgX64.dsc PcdPciMmio64Size (0x800000000): the classic
+#: 64-bit window, placed by PlatformGetFirstNonAddress at the end of RAM
+#: (the highest e820 RAM end, at least 4 GiB) rounded up to 1 GiB, then to
+#: the window's size.
 OVMF_CLASSIC_WINDOW = 32 * GIB
-#: PlatformAddressWidthFromCpuid: the widest width OVMF uses (4-level
-#: paging, no sign-extended bit 47 in current edk2; 47 in 2022.11, so 46
-#: is the conservative cap).
+#: PlatformAddressWidthFromCpuid caps the width it uses: at 46 with 4-level
+#: paging in current edk2 ("limit PhysBits to 46 (4-level paging)"), at 47
+#: in edk2-stable202211 (Debian 12's OVMF). The model uses 46: its window
+#: is then never larger, nor placed higher, than either firmware's.
 OVMF_MAX_BITS = 46
-#: PlatformAddressWidthFromCpuid under QEMU: widths OVMF trusts.
+#: PlatformAddressWidthFromCpuid with QemuQuirk: the CPU's phys-bits are
+#: trusted from 41 up, and below that only 36 or 39 on GenuineIntel and 40
+#: on AuthenticAMD. 40 on Intel is QEMU's historic default (TCG_PHYS_ADDR_BITS
+#: and ``-cpu`` models without host-phys-bits), so OVMF distrusts it. Current
+#: edk2 also trusts any width when CPUID 0x80000008 EAX[23:16]
+#: (GuestPhysBits) is set, as QEMU 9.1+ machine types do under KVM; the
+#: model does not count on that.
 OVMF_TRUSTED_FROM = 41
 OVMF_TRUSTED = {INTEL: frozenset((36, 39)), AMD: frozenset((40,))}
-#: PlatformDynamicMmioWindow: the window is one eighth of the space.
+#: PlatformDynamicMmioWindow: ``MmioSpace = 1 << (PhysMemAddressWidth -
+#: 3)``, one eighth of the address space, at its top. edk2 PR #12997
+#: (merged August 2026) makes it one quarter; the model keeps the eighth,
+#: which every OVMF in the field gives at least.
 OVMF_WINDOW_SHIFT = 3
 
 
@@ -166,10 +202,24 @@ def ovmf_trusts(bits: int, vendor: str) -> bool:
 
 
 def ovmf_window(layout: QemuLayout, bits: int, vendor: str) -> Window:
-    """Where OVMF puts the 64-bit PCI window (PlatformDynamicMmioWindow)."""
-    ram_end = max(FOUR_GIB, _round_up(layout.above_4g_end, GIB))
+    """Where OVMF puts the 64-bit PCI window.
+
+    PlatformGetFirstNonAddress places the classic window; when
+    PlatformAddressWidthFromCpuid trusts the width, PlatformDynamicMmioWindow
+    replaces it with one eighth of the (capped) address space at its top,
+    provided that is larger than the classic window and the classic base
+    plus the new size stays below the top (the window would overlap RAM).
+
+    Current edk2 then moves a dynamic window that overlaps an e820
+    reservation (PlatformReservationConflictCB: AMD's HyperTransport hole
+    at 40 bits) down by its size; the size, which is what the BARs need,
+    stays.
+    """
+    ram_end = max(FOUR_GIB, layout.above_4g_end)
     classic = Window(
-        _round_up(ram_end, OVMF_CLASSIC_WINDOW), OVMF_CLASSIC_WINDOW, False
+        _round_up(_round_up(ram_end, GIB), OVMF_CLASSIC_WINDOW),
+        OVMF_CLASSIC_WINDOW,
+        False,
     )
     if not ovmf_trusts(bits, vendor):
         return classic
@@ -188,10 +238,13 @@ def bar_size(size: int) -> int:
 def bars_fit(bars: Sequence[int], window: Window) -> bool:
     """Whether the BARs fit the window with room for the guest's own.
 
-    Naturally aligned powers of two placed largest first leave no gaps,
-    so they fit when their sum is below the window's size; filling it
-    exactly fails, since the guest's virtio devices have 64-bit BARs in
-    the same window.
+    Naturally aligned powers of two placed largest first (edk2 PciBusDxe)
+    leave no gaps, so they fit when their sum is below the window's size.
+    Filling it exactly fails: the guest's own devices (virtio) have 64-bit
+    BARs in the same window (measured: four 128 GiB BARs in a 512 GiB
+    window hang OVMF). The few MiB those need, and the padding OVMF's
+    PciHotPlugInitDxe gives each empty hotplug port (the window / 256), are
+    not counted: BARs that leave less than that free may still fail.
     """
     return sum(bar_size(b) for b in bars) < window.size
 
@@ -251,13 +304,23 @@ def verdict(guest: Guest, bits: int) -> Verdict:
     window = ovmf_window(layout, bits, guest.vendor)
     total = sum(bar_size(b) for b in guest.bars)
     fits = bars_fit(guest.bars, window)
-    kind = 'dynamic' if window.dynamic else 'classic'
+    if window.dynamic:
+        kind = 'dynamic'
+    elif ovmf_trusts(bits, guest.vendor):
+        kind = 'classic (a dynamic one would overlap RAM)'
+    else:
+        kind = f'classic (OVMF does not trust {bits} bits on {guest.vendor})'
+    one = len(guest.bars) == 1
+    count = f'{len(guest.bars)} BAR' + ('' if one else 's')
+    verb = ('fits' if one else 'fit') if fits else 'do not fit'
+    if fits is False and one:
+        verb = 'does not fit'
     return Verdict(
         bits,
         True,
         fits,
-        f'{len(guest.bars)} BARs of {format_bytes(total)} '
-        + ('fit' if fits else 'do not fit')
+        f'{count} of {format_bytes(total)} '
+        + verb
         + f" the firmware's {format_bytes(window.size)} {kind} 64-bit "
         "PCI window (it must keep room for the guest's own devices)",
     )
@@ -292,12 +355,13 @@ def parse_size(text: str) -> int:
     stripped = text.strip()
     number = stripped.rstrip('KkMmGgTtIiBb')
     unit = stripped[len(number) :].strip().upper()
-    if not number.strip().isdigit() or unit not in _SIZE_UNITS:
+    digits = number.strip()
+    if not (digits.isascii() and digits.isdigit()) or unit not in _SIZE_UNITS:
         raise MaxphysaddrError(
             f'{text!r} is not a size: write a whole number and a unit, '
             'such as 64GiB, 128G or 512MiB'
         )
-    size = int(number) * _SIZE_UNITS[unit]
+    size = int(digits) * _SIZE_UNITS[unit]
     if size <= 0:
         raise MaxphysaddrError(f'{text!r} is not a size above zero')
     return size
