@@ -1,0 +1,21 @@
+"""Skip the real-binary tests where QEMU or OVMF is missing, never silently.
+
+CI installs ``qemu-system-x86`` and ``ovmf`` (``.ci/run``), so there
+(``CI=true``) a missing binary fails the run instead of skipping it.
+"""
+
+import os
+
+import pytest
+
+from tests.realqemu import machine
+
+
+def require(*, firmware: bool) -> None:
+    """Skip (or, under CI, fail) when the binaries are not installed."""
+    why = machine.binaries_missing(firmware=firmware)
+    if why is None:
+        return
+    if os.environ.get('CI', '').lower() == 'true':
+        pytest.fail(f'CI=true but {why}', pytrace=False)
+    pytest.skip(f'{why}; apt-get install qemu-system-x86 ovmf to run these')

@@ -1,0 +1,378 @@
+"""Run the real qemu-system-x86_64 and OVMF under TCG (no KVM needed).
+
+Two probes, each a plain function the tests call from a small thread pool:
+
+- :func:`qemu_starts` starts QEMU with ``-S`` (no guest code runs) and asks
+  it over QMP whether it is up. QEMU's address-space check
+  (``pc_memory_init``) runs before the QMP monitor answers a command, so an
+  answer means QEMU started; exit status 1 and "phys-bits too low" means it
+  refused.
+- :func:`ovmf_bars` boots OVMF to the UEFI shell with a ``startup.nsh``
+  that dumps each ivshmem device's PCI config space and powers off; it
+  returns BAR2 of each device (``None`` where the firmware left it
+  unassigned), or ``None`` for the whole boot when the firmware never
+  reached the shell (it hangs when it cannot place a BAR).
+
+RAM and the devices' memory are ``reserve=off`` memory backends: QEMU maps
+them sparse, so a 4 TiB guest costs the host next to nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+
+QEMU = 'qemu-system-x86_64'
+OVMF_CODE = pathlib.Path('/usr/share/OVMF/OVMF_CODE_4M.fd')
+OVMF_VARS = pathlib.Path('/usr/share/OVMF/OVMF_VARS_4M.fd')
+VENDOR_IDS = {'intel': 'GenuineIntel', 'amd': 'AuthenticAMD'}
+MIB = 1 << 20
+GIB = 1 << 30
+
+#: How long QEMU may take to answer QMP with -S; it takes well under a
+#: second, even for 4 TiB.
+QEMU_TIMEOUT = 30.0
+#: A firmware that cannot place a BAR hangs: it prints nothing and halts
+#: its CPU (HLT with interrupts on, an idle loop), so its QEMU process
+#: stops using CPU time. A boot is given up as hung once it has used less
+#: than IDLE_CPU seconds of CPU in the last IDLE_WINDOW seconds (a booting
+#: guest uses a whole core under TCG, a tenth of one on a busy machine; an
+#: idle one about 0.03 s a second), or after OVMF_TIMEOUT in any case. A
+#: successful boot takes 7-10 s of CPU time (10-20 s on an idle machine).
+OVMF_TIMEOUT = float(os.environ.get('MAXPHYSADDR_OVMF_TIMEOUT', '300'))
+IDLE_WINDOW = 20.0
+IDLE_CPU = 1.0
+
+IVSHMEM = '1AF4 Device 1110'
+
+
+def binaries_missing(*, firmware: bool) -> str | None:
+    """Why the real-binary tests cannot run here, or None."""
+    missing = []
+    if shutil.which(QEMU) is None:
+        missing.append(f'{QEMU} (Debian package qemu-system-x86)')
+    if firmware and not (OVMF_CODE.is_file() and OVMF_VARS.is_file()):
+        missing.append(f'{OVMF_CODE} and {OVMF_VARS} (Debian package ovmf)')
+    if not missing:
+        return None
+    return 'not installed: ' + ', '.join(missing)
+
+
+def qemu_version() -> str:
+    out = subprocess.run(
+        [QEMU, '--version'], capture_output=True, text=True, check=True
+    )
+    return out.stdout.splitlines()[0]
+
+
+def _cpu(vendor: str, bits: int) -> str:
+    # pdpe1gb: OVMF caps its width at 40 bits without 1 GiB pages
+    # (PlatformAddressWidthFromCpuid); the model assumes a guest CPU that
+    # has them, as every x86-64 server CPU of the last decade does.
+    return f'qemu64,vendor={VENDOR_IDS[vendor]},phys-bits={bits},pdpe1gb=on'
+
+
+def _ram(ram_mib: int) -> list[str]:
+    return [
+        '-object',
+        f'memory-backend-ram,id=ram0,size={ram_mib}M,reserve=off',
+        '-machine',
+        'memory-backend=ram0',
+        '-m',
+        f'{ram_mib}M',
+    ]
+
+
+@dataclasses.dataclass(frozen=True)
+class Start:
+    """What QEMU did with -S: started (and where it put RAM), or refused."""
+
+    started: bool
+    returncode: int | None
+    message: str
+    seconds: float
+    #: (first, last) guest-physical address of each RAM alias QEMU mapped
+    #: ('ram-below-4g', 'ram-above-4g'), from ``info mtree``
+    ram: dict[str, tuple[int, int]]
+
+    def refusal(self) -> tuple[int, int] | None:
+        """(address space limit, max used address) QEMU printed."""
+        found = _REFUSAL.search(self.message)
+        if found is None:
+            return None
+        return int(found.group(1), 16), int(found.group(2), 16)
+
+
+_REFUSAL = re.compile(
+    r'Address space limit 0x([0-9a-f]+) < 0x([0-9a-f]+) '
+    r'phys-bits too low \((\d+)\)'
+)
+_RAM_ALIAS = re.compile(
+    r'([0-9a-f]{16})-([0-9a-f]{16}) \(prio \d+, ram\): '
+    r'alias (ram-(?:below|above)-4g) '
+)
+
+
+def qemu_starts(machine: str, vendor: str, bits: int, ram_mib: int) -> Start:
+    """Start QEMU paused and see whether it gets past its start checks."""
+    argv = [
+        QEMU,
+        '-machine',
+        f'{machine},accel=tcg',
+        '-cpu',
+        _cpu(vendor, bits),
+        *_ram(ram_mib),
+        '-S',
+        '-display',
+        'none',
+        '-nodefaults',
+        '-qmp',
+        'stdio',
+    ]
+    # QMP answers commands only once the machine is built (after
+    # pc_memory_init); 'quit' then ends QEMU cleanly with exit 0.
+    commands = ''.join(
+        json.dumps({'execute': c}) + '\n'
+        for c in ('qmp_capabilities', 'query-status')
+    )
+    commands += json.dumps(
+        {
+            'execute': 'human-monitor-command',
+            'arguments': {'command-line': 'info mtree'},
+        }
+    )
+    commands += '\n' + json.dumps({'execute': 'quit'}) + '\n'
+    began = time.monotonic()
+    proc = subprocess.run(
+        argv,
+        input=commands,
+        capture_output=True,
+        text=True,
+        timeout=QEMU_TIMEOUT,
+        check=False,
+    )
+    seconds = time.monotonic() - began
+    answered = '"status": "prelaunch"' in proc.stdout
+    mtree = proc.stdout.replace('\\n', '\n')
+    ram = {
+        m.group(3): (int(m.group(1), 16), int(m.group(2), 16))
+        for m in _RAM_ALIAS.finditer(mtree)
+    }
+    return Start(
+        started=answered and proc.returncode == 0,
+        returncode=proc.returncode,
+        message=proc.stderr.strip(),
+        seconds=seconds,
+        ram=ram,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Boot:
+    """What OVMF did: reached the shell (or not), and each BAR2."""
+
+    reached_shell: bool
+    bars: tuple[int | None, ...]  # BAR2 per device; None: unassigned
+    seconds: float
+    log: str
+
+    @property
+    def all_placed(self) -> bool:
+        return self.reached_shell and all(b is not None for b in self.bars)
+
+
+_DUMP_HEADER = re.compile(
+    r'PCI Segment 00 Bus ([0-9A-F]{2}) Device ([0-9A-F]{2}) '
+    r'Func ([0-9A-F]{2})'
+)
+_DUMP_LINE = re.compile(
+    r'^\s*([0-9A-F]{8}): ((?:[0-9A-F]{2}[ -]){15}[0-9A-F]{2})', re.M
+)
+
+
+def _config_spaces(log: str) -> dict[tuple[int, int, int], bytes]:
+    """Each ``pci B D F`` dump in the shell's output, as bytes."""
+    clean = re.sub(r'\x1b\[[0-9;]*[A-Za-z]', '', log)
+    spaces = {}
+    parts = _DUMP_HEADER.split(clean)
+    # parts: [before, bus, dev, fn, body, bus, dev, fn, body, ...]
+    for i in range(1, len(parts) - 3, 4):
+        bdf = (int(parts[i], 16), int(parts[i + 1], 16), int(parts[i + 2], 16))
+        data = bytearray()
+        for match in _DUMP_LINE.finditer(parts[i + 3]):
+            if int(match.group(1), 16) != len(data):
+                break
+            data += bytes.fromhex(match.group(2).replace('-', ' '))
+        spaces[bdf] = bytes(data)
+    return spaces
+
+
+def bar2(config: bytes) -> int | None:
+    """BAR2 of an ivshmem device (64-bit: offsets 0x18 and 0x1c)."""
+    low = int.from_bytes(config[0x18:0x1C], 'little')
+    high = int.from_bytes(config[0x1C:0x20], 'little')
+    address = (high << 32) | (low & ~0xF)
+    return address or None
+
+
+def ovmf_bars(
+    machine: str,
+    vendor: str,
+    bits: int,
+    ram_mib: int,
+    bars: list[int],
+    *,
+    root_ports: bool = False,
+) -> Boot:
+    """Boot OVMF with one ivshmem device per BAR size; read back BAR2."""
+    with tempfile.TemporaryDirectory(prefix='maxphysaddr-ovmf-') as tmp:
+        return _boot(
+            pathlib.Path(tmp), machine, vendor, bits, ram_mib, bars, root_ports
+        )
+
+
+def _boot(
+    tmp: pathlib.Path,
+    machine: str,
+    vendor: str,
+    bits: int,
+    ram_mib: int,
+    bars: list[int],
+    root_ports: bool,
+) -> Boot:
+    vars_copy = tmp / 'vars.fd'
+    shutil.copyfile(OVMF_VARS, vars_copy)
+    fat = tmp / 'fat'
+    fat.mkdir()
+    devices: list[str] = []
+    where: list[tuple[int, int, int]] = []
+    for i, size in enumerate(bars):
+        devices += [
+            '-object',
+            f'memory-backend-ram,id=bar{i},size={size // MIB}M,'
+            'share=on,reserve=off',
+        ]
+        slot = 3 + i
+        if root_ports:
+            # As libvirt does on q35: each device behind its own
+            # pcie-root-port; OVMF numbers the buses in slot order.
+            devices += [
+                '-device',
+                f'pcie-root-port,id=rp{i},bus=pcie.0,addr={slot:#x},'
+                f'chassis={i + 1}',
+                '-device',
+                f'ivshmem-plain,memdev=bar{i},bus=rp{i},addr=0',
+            ]
+            where.append((i + 1, 0, 0))
+        else:
+            devices += ['-device', f'ivshmem-plain,memdev=bar{i},addr={slot}']
+            where.append((0, slot, 0))
+    script = [f'pci {b:02x} {d:02x} {f:02x}' for b, d, f in where]
+    (fat / 'startup.nsh').write_text(
+        '\r\n'.join(['pci', *script, 'reset -s', '']), encoding='ascii'
+    )
+    argv = [
+        QEMU,
+        '-machine',
+        f'{machine},accel=tcg',
+        '-cpu',
+        _cpu(vendor, bits),
+        *_ram(ram_mib),
+        '-drive',
+        f'if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}',
+        '-drive',
+        f'if=pflash,format=raw,unit=1,file={vars_copy}',
+        *devices,
+        # the shell's file system: OVMF's own virtio-blk device, which has
+        # a 64-bit BAR in the same window as the big ones
+        '-drive',
+        f'file=fat:rw:{fat},format=raw,if=virtio',
+        '-display',
+        'none',
+        '-nodefaults',
+        '-no-reboot',
+        '-serial',
+        'stdio',
+    ]
+    began = time.monotonic()
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    out = bytearray()
+    reader = threading.Thread(target=_drain, args=(proc, out))
+    reader.start()
+    hung = _wait_or_hang(proc, began)
+    if hung:
+        proc.kill()
+        proc.wait()
+    reader.join()
+    seconds = time.monotonic() - began
+    log = out.decode('ascii', 'replace')
+    spaces = _config_spaces(log)
+    reached = 'Shell>' in log and proc.returncode == 0
+    found = tuple(
+        bar2(spaces[bdf]) if bdf in spaces else None for bdf in where
+    )
+    return Boot(reached, found, seconds, log)
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = pathlib.Path(f'/proc/{pid}/stat').read_text().split()
+    except OSError:
+        return None
+    # utime and stime, after the parenthesised command name
+    return (int(fields[13]) + int(fields[14])) / os.sysconf('SC_CLK_TCK')
+
+
+def _wait_or_hang(proc: subprocess.Popen[bytes], began: float) -> bool:
+    """Wait for QEMU to exit; True if it was given up as hung."""
+    samples: list[tuple[float, float]] = []
+    while True:
+        try:
+            proc.wait(timeout=1.0)
+            return False
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.monotonic()
+        if now - began > OVMF_TIMEOUT:
+            return True
+        cpu = _cpu_seconds(proc.pid)
+        if cpu is None:
+            continue
+        samples.append((now, cpu))
+        old = [s for s in samples if now - s[0] >= IDLE_WINDOW]
+        if old and cpu - old[-1][1] < IDLE_CPU:
+            return True
+
+
+def _drain(proc: subprocess.Popen[bytes], out: bytearray) -> None:
+    """Collect the serial console; skip the shell's 5 s startup countdown."""
+    assert proc.stdout is not None and proc.stdin is not None
+    pressed = False
+    while True:
+        chunk = proc.stdout.read1(4096)  # type: ignore[attr-defined]
+        if not chunk:
+            break
+        out += chunk
+        if not pressed and b'startup.nsh' in out and b'Press' in out:
+            # "Press ESC in 5 seconds to skip startup.nsh or any other key
+            # to continue": any other key runs it at once.
+            pressed = True
+            try:
+                proc.stdin.write(b' ')
+                proc.stdin.flush()
+            except OSError:
+                pass
