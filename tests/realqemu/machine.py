@@ -41,15 +41,17 @@ GIB = 1 << 30
 #: second, even for 4 TiB.
 QEMU_TIMEOUT = 30.0
 #: A firmware that cannot place a BAR hangs: it prints nothing and halts
-#: its CPU (HLT with interrupts on, an idle loop), so its QEMU process
-#: stops using CPU time. A boot is given up as hung once it has used less
-#: than IDLE_CPU seconds of CPU in the last IDLE_WINDOW seconds (a booting
-#: guest uses a whole core under TCG, a tenth of one on a busy machine; an
-#: idle one about 0.03 s a second), or after OVMF_TIMEOUT in any case. A
-#: successful boot takes 7-10 s of CPU time (10-20 s on an idle machine).
+#: its CPU (HLT with interrupts on, an idle loop), so its QEMU process stops
+#: asking for CPU. A boot is given up as hung when the console is still
+#: empty and QEMU's threads wanted less than IDLE_DEMAND seconds of CPU
+#: (time run plus time waiting to run, /proc/PID/task/*/schedstat, so a
+#: busy machine does not look idle) in the last IDLE_WINDOW seconds: a
+#: booting guest wants a whole core under TCG, a hung one about 0.03 s a
+#: second. OVMF_TIMEOUT is the backstop. A successful boot takes 7-10 s of
+#: CPU (10-20 s on an idle machine).
 OVMF_TIMEOUT = float(os.environ.get('MAXPHYSADDR_OVMF_TIMEOUT', '300'))
 IDLE_WINDOW = 20.0
-IDLE_CPU = 1.0
+IDLE_DEMAND = 5.0
 
 IVSHMEM = '1AF4 Device 1110'
 
@@ -313,7 +315,7 @@ def _boot(
     out = bytearray()
     reader = threading.Thread(target=_drain, args=(proc, out))
     reader.start()
-    hung = _wait_or_hang(proc, began)
+    hung = _wait_or_hang(proc, began, out)
     if hung:
         proc.kill()
         proc.wait()
@@ -328,16 +330,21 @@ def _boot(
     return Boot(reached, found, seconds, log)
 
 
-def _cpu_seconds(pid: int) -> float | None:
+def _cpu_demand(pid: int) -> float | None:
+    """Seconds QEMU's threads ran or waited to run, or None if gone."""
+    total = 0
     try:
-        fields = pathlib.Path(f'/proc/{pid}/stat').read_text().split()
-    except OSError:
+        for task in pathlib.Path(f'/proc/{pid}/task').iterdir():
+            ran, waited = (task / 'schedstat').read_text().split()[:2]
+            total += int(ran) + int(waited)
+    except (OSError, ValueError):
         return None
-    # utime and stime, after the parenthesised command name
-    return (int(fields[13]) + int(fields[14])) / os.sysconf('SC_CLK_TCK')
+    return total / 1e9
 
 
-def _wait_or_hang(proc: subprocess.Popen[bytes], began: float) -> bool:
+def _wait_or_hang(
+    proc: subprocess.Popen[bytes], began: float, out: bytearray
+) -> bool:
     """Wait for QEMU to exit; True if it was given up as hung."""
     samples: list[tuple[float, float]] = []
     while True:
@@ -349,12 +356,12 @@ def _wait_or_hang(proc: subprocess.Popen[bytes], began: float) -> bool:
         now = time.monotonic()
         if now - began > OVMF_TIMEOUT:
             return True
-        cpu = _cpu_seconds(proc.pid)
-        if cpu is None:
+        demand = _cpu_demand(proc.pid)
+        if demand is None:
             continue
-        samples.append((now, cpu))
+        samples.append((now, demand))
         old = [s for s in samples if now - s[0] >= IDLE_WINDOW]
-        if old and cpu - old[-1][1] < IDLE_CPU:
+        if not out and old and demand - old[-1][1] < IDLE_DEMAND:
             return True
 
 
