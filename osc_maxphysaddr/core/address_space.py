@@ -211,9 +211,12 @@ def ovmf_window(layout: QemuLayout, bits: int, vendor: str) -> Window:
     plus the new size stays below the top (the window would overlap RAM).
 
     Current edk2 then moves a dynamic window that overlaps an e820
-    reservation (PlatformReservationConflictCB: AMD's HyperTransport hole
-    at 40 bits) down by its size; the size, which is what the BARs need,
-    stays.
+    reservation (PlatformReservationConflictCB: AMD's HyperTransport hole,
+    which only a 40-bit window reaches) down below it, aligned to its size;
+    edk2 2022.11 leaves it in place. The size, which is what the BARs need,
+    stays, so the model keeps the 2022.11 base; but where the moved window
+    would overlap RAM (which edk2 does not check), the model gives the
+    classic window: BARs placed over RAM are lost.
     """
     ram_end = max(FOUR_GIB, layout.above_4g_end)
     classic = Window(
@@ -225,9 +228,17 @@ def ovmf_window(layout: QemuLayout, bits: int, vendor: str) -> Window:
         return classic
     space = 1 << min(bits, OVMF_MAX_BITS)
     size = space >> OVMF_WINDOW_SHIFT
-    if classic.size < size and classic.base + size < space:
-        return Window(space - size, size, True)
-    return classic
+    if not (classic.size < size and classic.base + size < space):
+        return classic
+    window = Window(space - size, size, True)
+    in_ht_hole = (
+        window.base < AMD_ABOVE_1TB_START and window.end > AMD_HT_START
+    )
+    if vendor == AMD and in_ht_hole:
+        moved = (AMD_HT_START - size) & ~(size - 1)
+        if _round_up(ram_end, GIB) > moved:
+            return classic
+    return window
 
 
 def bar_size(size: int) -> int:

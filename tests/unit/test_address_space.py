@@ -173,6 +173,14 @@ WINDOWS = [
     # the cap: 46 bits and up give the same 8 TiB window below 64 TiB
     (2 * G, a.Q35, a.INTEL, 46, 56 * TIB, 8 * TIB, True),
     (2 * G, a.Q35, a.INTEL, 52, 56 * TIB, 8 * TIB, True),
+    # 40 bits on AMD: the window reaches the HyperTransport hole; current
+    # edk2 moves it below (768 GiB), over RAM from 802 GiB up: classic
+    (700 * G, a.Q35, a.AMD, 40, 896 * GIB, 128 * GIB, True),
+    (764 * G, a.Q35, a.AMD, 40, 896 * GIB, 128 * GIB, True),
+    (767 * G, a.Q35, a.AMD, 40, 800 * GIB, 32 * GIB, False),
+    (800 * G, a.Q35, a.AMD, 40, 832 * GIB, 32 * GIB, False),
+    # ... which Intel, whose RAM never moves, does not care about
+    (800 * G, a.Q35, a.INTEL, 41, 1792 * GIB, 256 * GIB, True),
     # AMD RAM moved to 1 TiB: the classic window follows it
     (1010 * G, a.PC, a.AMD, 40, 2048 * GIB, 32 * GIB, False),
 ]
