@@ -176,7 +176,7 @@ WINDOWS = [
     # 40 bits on AMD: the window reaches the HyperTransport hole; current
     # edk2 moves it below (768 GiB), over RAM from 802 GiB up: classic
     (700 * G, a.Q35, a.AMD, 40, 896 * GIB, 128 * GIB, True),
-    (764 * G, a.Q35, a.AMD, 40, 896 * GIB, 128 * GIB, True),
+    (766 * G, a.Q35, a.AMD, 40, 896 * GIB, 128 * GIB, True),
     (767 * G, a.Q35, a.AMD, 40, 800 * GIB, 32 * GIB, False),
     (800 * G, a.Q35, a.AMD, 40, 832 * GIB, 32 * GIB, False),
     # ... which Intel, whose RAM never moves, does not care about
