@@ -111,6 +111,7 @@ that reports no width is listed).
                     '--mode and --flavor'
                 )
 
+        boots = None if context is None else core.boots_on(context, bits)
         columns = COLUMNS + (LONG_COLUMNS if parsed_args.long else ())
         rows = []
         for hypervisor, host in zip(
@@ -125,8 +126,7 @@ that reports no width is listed).
             ):
                 continue
             if requirement is not None and not (
-                requirement.admits(host.bits, host.traits)
-                and core.boots_on(context, host, bits)
+                requirement.admits(host.bits, host.traits) and boots(host)
             ):
                 continue
             row = [
