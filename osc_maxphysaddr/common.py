@@ -57,9 +57,9 @@ machine type and firmware, which are Nova configuration the API does not
 show, and on the BAR sizes of its passed-through devices
 (``pci_passthrough:alias``). They come from the ``maxphysaddr:`` section of
 the cloud's entry in ``clouds.yaml`` (``machine_type``, ``firmware``,
-``device_bars: {alias: size}``), and the options below override it. Without
-either, Nova's defaults: machine type ``pc``, firmware ``bios``. Device BARs
-are only checked with ``uefi``.
+``device_bars: {alias: size}``); ``--machine-type``, ``--firmware`` and
+``--device-bar`` override it. Without either, Nova's defaults: machine type
+``pc``, firmware ``bios``. Device BARs are only checked with ``uefi``.
 """
 
 

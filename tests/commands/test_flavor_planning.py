@@ -185,21 +185,13 @@ def add_big_flavor(cloud, ram_mib=TIB_MIB, **kwargs):
 # starts at 40 bits on Intel and needs 41 on AMD.
 SMALL_Q35_FAILS, SMALL_Q35_NEEDS = '35', '36'
 AMD_HOLE_MIB = 1012 * 1024
+AT_35 = ('--mode', 'emulate', '--bits', SMALL_Q35_FAILS)
+ON_Q35 = ('--machine-type', 'q35')
 
 
 def test_set_refuses_a_width_at_which_qemu_does_not_start(cloud):
     before = cloud.specs('m1.large')
-    result = set_(
-        cloud,
-        'm1.small',
-        'm1.large',
-        '--mode',
-        'emulate',
-        '--bits',
-        SMALL_Q35_FAILS,
-        '--machine-type',
-        'q35',
-    )
+    result = set_(cloud, 'm1.small', 'm1.large', *AT_35, *ON_Q35)
     assert result.code == 1
     assert 'flavor m1.small (2): QEMU refuses to start' in result.err
     assert f'use {SMALL_Q35_NEEDS} bits' in result.err
@@ -210,9 +202,7 @@ def test_set_refuses_a_width_at_which_qemu_does_not_start(cloud):
 
 
 def test_set_accepts_the_same_width_on_pc(cloud):
-    result = set_(
-        cloud, 'm1.small', '--mode', 'emulate', '--bits', SMALL_Q35_FAILS
-    )  # Nova's default machine type
+    result = set_(cloud, 'm1.small', *AT_35)  # Nova's default: pc
     assert result.code == 0, result.err
     assert cloud.specs('m1.small')[core.BITS_KEY] == SMALL_Q35_FAILS
     ok = set_(
@@ -233,7 +223,7 @@ def test_machine_type_comes_from_clouds_yaml(cloud, tmp_path, monkeypatch):
     global_args = cloud.with_config(
         {'machine_type': 'q35'}, tmp_path, monkeypatch
     )
-    args = ('m1.small', '--mode', 'emulate', '--bits', SMALL_Q35_FAILS)
+    args = ('m1.small', *AT_35)
     result = cloud.run(
         'flavor', 'maxphysaddr', 'set', *args, global_args=global_args
     )
@@ -255,17 +245,7 @@ def test_machine_type_comes_from_clouds_yaml(cloud, tmp_path, monkeypatch):
 
 
 def test_force_writes_anyway(cloud):
-    result = set_(
-        cloud,
-        'm1.small',
-        '--mode',
-        'emulate',
-        '--bits',
-        SMALL_Q35_FAILS,
-        '--machine-type',
-        'q35',
-        '--force',
-    )
+    result = set_(cloud, 'm1.small', *AT_35, *ON_Q35, '--force')
     assert result.code == 0, result.err
     assert cloud.specs('m1.small')[core.BITS_KEY] == SMALL_Q35_FAILS
     assert 'QEMU refuses to start' in result.err  # still said
