@@ -124,11 +124,16 @@ def _explain(context, diagnosis) -> list:
     else:
         bits = context.min_bits() or core.MAX_BITS
         prefix = f'the smallest width that works, {bits} bits: '
+    # No host is read: the verdict is the stricter vendor's.
     vendor, verdict, regions = core.layout(context, bits)
+    if context.boots(bits, core.INTEL) == context.boots(bits, core.AMD):
+        cpu = 'Intel or AMD CPU'
+    else:
+        name = 'Intel' if vendor == core.INTEL else 'AMD'
+        cpu = f'{name} CPU (the stricter of Intel and AMD)'
     platform = context.platform
     return [
-        f'{platform.machine}, {platform.firmware}, '
-        f'{"Intel" if vendor == core.INTEL else "AMD"} CPU',
+        f'{platform.machine}, {platform.firmware}, {cpu}',
         LayoutColumn([(r.region, r.start, r.size) for r in regions]),
         prefix
         + ('boots' if verdict.boots else 'does not boot')
