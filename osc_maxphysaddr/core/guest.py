@@ -240,13 +240,10 @@ class GuestContext:
         return self.verdict(bits, vendor).boots
 
     def min_bits(
-        self,
-        start: int = MIN_BITS,
-        vendor: str | None = None,
-        stop: int = MAX_BITS,
+        self, start: int = MIN_BITS, vendor: str | None = None
     ) -> int | None:
-        """The smallest width from ``start`` to ``stop`` that boots."""
-        for bits in range(max(start, MIN_BITS), min(stop, MAX_BITS) + 1):
+        """The smallest width from ``start`` up to QEMU's most that boots."""
+        for bits in range(max(start, MIN_BITS), MAX_BITS + 1):
             if self.boots(bits, vendor):
                 return bits
         return None
