@@ -390,11 +390,14 @@ class Inventory:
         return frozenset(t for t, keys in self._holders.items() if key in keys)
 
     def _host(self, hypervisor: dict) -> core.Host:
+        cpu_info = hypervisor.get('cpu_info')
+        vendor, _ = core.cpu_vendor_model(cpu_info)
         return core.Host(
-            core.bits_from_cpu_info(hypervisor.get('cpu_info')),
+            core.bits_from_cpu_info(cpu_info),
             self.traits(hypervisor),
             hypervisor.get('state'),
             hypervisor.get('status'),
+            core.vendor_from_cpu_info(vendor),
         )
 
     @functools.cached_property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from cliff import columns
 from osc_lib import exceptions as osc_exceptions
 from osc_lib.cli import format_columns
 from osc_lib.command import command
@@ -42,6 +43,7 @@ SHOW_COLUMNS = (
 )
 LIST_COLUMNS = ('ID', 'Name', 'RAM', 'Mode', 'Bits', 'Status', 'Hosts')
 LIST_LONG_COLUMNS = ('Required Traits', 'Capabilities')
+EXPLAIN_COLUMNS = ('Platform', 'Layout', 'Verdict')
 
 PASSTHROUGH_REMINDER = (
     'Reminder: passthrough needs compute nodes with '
@@ -61,10 +63,82 @@ and rejects them with HTTP 400.
 
 _HOSTS_NOTE = """
 **Hosts** counts the hypervisors that can take the flavor now: up, enabled,
-holding its mode's trait in Placement and, for emulate, reporting at least
-its bits. It is empty when the flavor is not configured, has an error, or
+holding its mode's trait in Placement, for emulate reporting at least its
+bits, and on which the guest boots (at the flavor's width for emulate, at
+the host's own width for passthrough; a host that reports no width is
+counted). It is empty when the flavor is not configured, has an error, or
 Placement cannot be read.
 """
+
+
+class LayoutColumn(columns.FormattableColumn):
+    """The regions of ``show --explain``: a small table, or a list of dicts.
+
+    Each region is (region, start, size) in bytes; start is None for a BAR,
+    whose address the firmware picks.
+    """
+
+    def human_readable(self):
+        rows = [('Region', 'Start', 'End', 'Size')]
+        for region, start, size in self._value:
+            if start is None:
+                rows.append((region, '', '', core.format_bytes(size)))
+            else:
+                rows.append(
+                    (
+                        region,
+                        _address(start),
+                        _address(start + size),
+                        core.format_bytes(size),
+                    )
+                )
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        return '\n'.join(
+            '  '.join(
+                cell.ljust(w) for cell, w in zip(row, widths, strict=True)
+            ).rstrip()
+            for row in rows
+        )
+
+    def machine_readable(self):
+        return [
+            {
+                'region': region,
+                'start': start,
+                'end': None if start is None else start + size,
+                'size': size,
+            }
+            for region, start, size in self._value
+        ]
+
+
+def _address(value: int) -> str:
+    return core.format_bytes(value) if value else '0'
+
+
+def _explain(context, diagnosis) -> list:
+    """The values of EXPLAIN_COLUMNS for a flavor's guest."""
+    bits = diagnosis.bits
+    if diagnosis.mode == core.EMULATE and isinstance(bits, int):
+        prefix = f'{bits} bits: '
+    else:
+        bits = context.min_bits() or core.MAX_BITS
+        prefix = f'the smallest width that works, {bits} bits: '
+    # No host is read: the verdict is the stricter vendor's.
+    vendor, verdict, regions = core.layout(context, bits)
+    if context.boots(bits, core.INTEL) == context.boots(bits, core.AMD):
+        cpu = 'Intel or AMD CPU'
+    else:
+        name = 'Intel' if vendor == core.INTEL else 'AMD'
+        cpu = f'{name} CPU (the stricter of Intel and AMD)'
+    platform = context.platform
+    return [
+        f'{platform.machine}, {platform.firmware}, {cpu}',
+        LayoutColumn([(r.region, r.start, r.size) for r in regions]),
+        prefix
+        + ('boots' if verdict.boots else 'does not boot')
+        + f': {verdict.reason}',
+    ]
 
 
 def bits_or_auto(text: str) -> int | str:
@@ -92,7 +166,8 @@ class _ChangeFlavors(command.Lister):
     def validate(self, parsed_args: argparse.Namespace) -> None:
         """Refuse a bad request before anything is sent to the cloud."""
 
-    def target(self, conn, parsed_args, flavors) -> dict[str, str]:
+    def targets(self, conn, parsed_args, flavors) -> list[dict[str, str]]:
+        """The maxphysaddr specs each flavor should end up with, in order."""
         raise NotImplementedError
 
     def notice(self, text: str) -> None:
@@ -110,9 +185,10 @@ class _ChangeFlavors(command.Lister):
                     flavors.append(
                         (flavor, cloud.flavor_extra_specs(conn, flavor))
                     )
-            target = self.target(conn, parsed_args, flavors)
+            targets = self.targets(conn, parsed_args, flavors)
         plans = [
-            (flavor, core.plan(specs, target)) for flavor, specs in flavors
+            (flavor, core.plan(specs, target))
+            for (flavor, specs), target in zip(flavors, targets, strict=True)
         ]
         rows = [
             (flavor['id'], flavor['name'], c.key, c.action, c.old, c.new)
@@ -184,11 +260,20 @@ Stale keys of another configuration are removed; keys unrelated to
 maxphysaddr are never touched. Re-running the same command writes nothing.
 The output lists each key added, changed or removed.
 
-RAM guard (emulate): a guest needs its RAM plus the 4 GiB PCI hole inside
-2^bits bytes. A width that is too small is refused (``--force`` writes it
-anyway); one that leaves less than as much again for the 64-bit PCI window
-(GPU BARs) is written with a warning.
+An emulated width is checked with the address-space model: it is refused,
+and nothing is written for any of the flavors, when QEMU would not start the
+guest (its RAM and 64-bit PCI hole reach 2^bits) or the UEFI firmware could
+not place the BARs of its passed-through devices; the message names the
+smallest width that works. ``--force`` writes it anyway. Without hypervisors
+to read, a width must work for Intel and AMD guest CPUs alike.
+
+``--bits auto`` picks, for each flavor, the smallest width from the lowest
+one that up, enabled hypervisors with ``COMPUTE_ADDRESS_SPACE_EMULATED``
+report upward at which the guest boots on every hypervisor the scheduler
+would then admit (whatever its state), and says how many up, enabled
+hypervisors can take it.
 """
+        + common.PLATFORM_HELP
         + _WRITE_NOTE
     )
 
@@ -208,16 +293,17 @@ anyway); one that leaves less than as much again for the 64-bit PCI window
             metavar='<bits>',
             type=bits_or_auto,
             help=f'Guest physical-address bits, {core.MIN_BITS} to '
-            f'{core.MAX_BITS}, or "auto" for the lowest width any up, '
-            'enabled hypervisor with the COMPUTE_ADDRESS_SPACE_EMULATED '
-            'trait reports, so guests can move among all of them '
+            f'{core.MAX_BITS}, or "auto" for the smallest width, from the '
+            'lowest any up, enabled hypervisor with the '
+            'COMPUTE_ADDRESS_SPACE_EMULATED trait reports, at which the '
+            'guest boots on every hypervisor that admits it '
             '(required with --mode emulate, refused with passthrough)',
         )
         parser.add_argument(
             '--force',
             action='store_true',
-            help='Write a width even when it is too small for the '
-            "flavor's RAM (the guest will not boot)",
+            help='Write a width even when the guest would not boot at it '
+            '(QEMU would not start, or devices would lose their BARs)',
         )
         parser.add_argument(
             '--dry-run',
@@ -225,6 +311,7 @@ anyway); one that leaves less than as much again for the 64-bit PCI window
             help='Show the keys that would be added, changed and removed; '
             'write nothing',
         )
+        common.add_platform_options(parser)
         return parser
 
     def validate(self, parsed_args):
@@ -234,43 +321,68 @@ anyway); one that leaves less than as much again for the 64-bit PCI window
             )
         if parsed_args.bits != AUTO:
             core.Config(parsed_args.mode, parsed_args.bits)
+        self.platform = common.platform(
+            self.app.client_manager.sdk_connection, parsed_args
+        )
 
-    def target(self, conn, parsed_args, flavors):
-        bits = parsed_args.bits
-        inventory = None
-        if bits == AUTO:
-            inventory = cloud.read_inventory(conn)
-            hosts = inventory.hosts()
-            bits = core.auto_bits(hosts)
-            self.notice(
-                f'--bits auto: {bits} bits, the lowest width among the '
-                f'{len(core.auto_pool(hosts))} up, enabled hypervisors with '
-                f'{core.MODE_TRAITS[core.EMULATE]} that report one.'
+    def targets(self, conn, parsed_args, flavors):
+        if parsed_args.mode != core.EMULATE:
+            config = core.Config(parsed_args.mode, parsed_args.bits)
+            return [config.extra_specs() for _ in flavors]
+        contexts = []
+        for flavor, specs in flavors:
+            context = core.guest_context(flavor['ram'], specs, self.platform)
+            common.warn_devices(flavor, context)
+            contexts.append(context)
+        if parsed_args.bits == AUTO:
+            widths = self._auto(conn, flavors, contexts)
+        else:
+            widths = [parsed_args.bits for _ in flavors]
+            self._guard(widths, flavors, contexts, parsed_args.force)
+        return [
+            core.Config(core.EMULATE, bits).extra_specs() for bits in widths
+        ]
+
+    def _auto(self, conn, flavors, contexts) -> list[int]:
+        """Each flavor's ``--bits auto`` width; refuse if one has none."""
+        hosts = cloud.read_inventory(conn).hosts()
+        widths, refused = [], []
+        for (flavor, _), context in zip(flavors, contexts, strict=True):
+            try:
+                bits = core.auto_bits(hosts, context)
+            except core.MaxphysaddrError as exc:
+                refused.append(f'flavor {common.label(flavor)}: {exc}')
+                continue
+            requirement = core.host_requirement(
+                core.Config(core.EMULATE, bits).extra_specs()
             )
-        config = core.Config(parsed_args.mode, bits)
-        if config.mode == core.EMULATE:
-            self._guard_ram(config.bits, flavors, parsed_args, inventory)
-        return config.extra_specs()
+            taking = core.takers(requirement, hosts, context, bits) or ()
+            self.notice(
+                f'--bits auto: {bits} bits for flavor '
+                f'{common.label(flavor)}; {len(taking)} up, enabled '
+                'hypervisors can take it.'
+            )
+            widths.append(bits)
+        if refused:
+            raise core.MaxphysaddrError(
+                '; '.join(refused) + '. Nothing was written.'
+            )
+        return widths
 
-    def _guard_ram(self, bits, flavors, parsed_args, inventory):
+    def _guard(self, widths, flavors, contexts, force) -> None:
+        """Refuse widths at which a guest would not boot (unless forced)."""
         refused = []
-        for flavor, _ in flavors:
-            check = core.check_ram(flavor['ram'], bits)
-            if check.refuse and not parsed_args.force:
-                message = f'flavor {common.label(flavor)}: {check.message}'
-                if inventory is not None:
-                    pool = core.auto_pool(inventory.hosts())
-                    wide = [h for h in pool if h.bits >= check.needed_bits]
-                    message += (
-                        f'; --bits auto gives {bits}, and {len(wide)} of '
-                        f'the {len(pool)} eligible hypervisors report '
-                        f'{check.needed_bits} bits or more'
-                    )
+        for bits, (flavor, _), context in zip(
+            widths, flavors, contexts, strict=True
+        ):
+            found = core.width_finding(context, bits)
+            if found is None:
+                continue
+            message = f'flavor {common.label(flavor)}: {found.message}'
+            if force:
+                LOG.warning('%s (written anyway: --force)', message)
+            else:
                 refused.append(message)
-            elif check.message:
-                LOG.warning(
-                    'Flavor %s: %s', common.label(flavor), check.message
-                )
         if refused:
             raise core.MaxphysaddrError(
                 '; '.join(refused)
@@ -305,8 +417,8 @@ a flavor without these keys writes nothing.
         )
         return parser
 
-    def target(self, conn, parsed_args, flavors):
-        return {}
+    def targets(self, conn, parsed_args, flavors):
+        return [{} for _ in flavors]
 
 
 class ShowFlavorMaxphysaddr(command.ShowOne):
@@ -315,7 +427,13 @@ class ShowFlavorMaxphysaddr(command.ShowOne):
         """Status tells whether Nova will honour the flavor as
 written: ``ok``, ``not configured``, or ``error: ...`` / ``warning: ...``
 with the reasons, errors first, joined with semicolons.
+
+``--explain`` adds the guest's platform, its address-space layout (RAM below
+and above 4 GiB, QEMU's 64-bit PCI hole, the firmware's 64-bit PCI window,
+each device BAR and 2^bits) and the verdict with its numbers; with ``-f
+json`` the layout is a list of regions in bytes.
 """
+        + common.PLATFORM_HELP
         + _HOSTS_NOTE
     )
 
@@ -328,20 +446,33 @@ with the reasons, errors first, joined with semicolons.
             help='Also list the hostnames of the hypervisors that can take '
             'the flavor now',
         )
+        parser.add_argument(
+            '--explain',
+            action='store_true',
+            help="Also show the guest's platform, its address-space layout "
+            'and why it boots or not at its width (for passthrough: at the '
+            'smallest width that works)',
+        )
+        common.add_platform_options(parser)
         return parser
 
     def take_action(self, parsed_args):
         conn = self.app.client_manager.sdk_connection
         action = f'cannot show flavor {parsed_args.flavor}'
+        with errors.as_command_error('invalid request'):
+            platform = common.platform(conn, parsed_args)
         with errors.as_command_error(action):
             (flavor,) = cloud.find_flavors(conn, [parsed_args.flavor])
             specs = cloud.flavor_extra_specs(conn, flavor)
-            diagnosis = core.diagnose(specs, flavor.get('ram'))
+            context = core.guest_context(flavor['ram'], specs, platform)
+            diagnosis = core.diagnose(specs, context=context)
             eligible = None
             if diagnosis.configured and not diagnosis.is_error:
                 inventory = cloud.read_inventory(conn)
                 common.warn_placement(inventory)
-                eligible = common.eligible(inventory, specs, diagnosis)
+                eligible = common.eligible(
+                    inventory, specs, diagnosis, context
+                )
         columns = SHOW_COLUMNS
         values = [
             flavor['id'],
@@ -361,6 +492,9 @@ with the reasons, errors first, joined with semicolons.
                     [h.get('hypervisor_hostname') for h in eligible or ()]
                 )
             )
+        if parsed_args.explain:
+            columns += EXPLAIN_COLUMNS
+            values += _explain(context, diagnosis)
         return columns, values
 
 
@@ -375,6 +509,7 @@ named on stderr.
 The hypervisors and their traits are read once for the whole listing, with
 the same requests as ``hypervisor maxphysaddr list``, never per flavor.
 """
+        + common.PLATFORM_HELP
         + _HOSTS_NOTE
     )
 
@@ -390,18 +525,28 @@ the same requests as ``hypervisor maxphysaddr list``, never per flavor.
             action='store_true',
             help='Also list the required traits and capabilities',
         )
+        common.add_platform_options(parser)
         return parser
 
     def take_action(self, parsed_args):
         conn = self.app.client_manager.sdk_connection
+        with errors.as_command_error('invalid request'):
+            platform = common.platform(conn, parsed_args)
         with errors.as_command_error('cannot list flavors'):
             flavors = cloud.all_flavors(conn)
-            diagnosed = [
-                (flavor, specs, core.diagnose(specs, flavor.get('ram')))
-                for flavor, specs in flavors
-            ]
+            diagnosed = []
+            for flavor, specs in flavors:
+                context = core.guest_context(flavor['ram'], specs, platform)
+                diagnosed.append(
+                    (
+                        flavor,
+                        specs,
+                        context,
+                        core.diagnose(specs, context=context),
+                    )
+                )
             if not parsed_args.all:
-                diagnosed = [d for d in diagnosed if d[2].configured]
+                diagnosed = [d for d in diagnosed if d[3].configured]
             inventory = None
             if any(d.configured and not d.is_error for *_, d in diagnosed):
                 inventory = cloud.read_inventory(conn)
@@ -411,11 +556,11 @@ the same requests as ``hypervisor maxphysaddr list``, never per flavor.
         )
         rows = []
         stranded = []
-        for flavor, specs, diagnosis in diagnosed:
+        for flavor, specs, context, diagnosis in diagnosed:
             eligible = (
                 None
                 if inventory is None
-                else common.eligible(inventory, specs, diagnosis)
+                else common.eligible(inventory, specs, diagnosis, context)
             )
             if eligible == []:
                 stranded.append(common.label(flavor))

@@ -32,7 +32,8 @@ UNKNOWN = 'unknown'
 
 class ListHypervisorMaxphysaddr(command.Lister):
     _description = 'List hypervisors with their physical-address width'
-    _epilog = """One row a hypervisor: its reported address bits (from
+    _epilog = (
+        """One row a hypervisor: its reported address bits (from
 ``cpu_info``; empty when the host reports none, e.g. libvirt older than
 8.7.0) and whether Placement gives it the ``COMPUTE_ADDRESS_SPACE_EMULATED``
 and ``COMPUTE_ADDRESS_SPACE_PASSTHROUGH`` traits (``unknown`` when Placement
@@ -43,7 +44,14 @@ Hypervisors are read at compute microversion 2.87 (the last one with
 with one Placement request per trait, so the request count does not grow
 with the cloud. A summary of the widths goes to stderr (hidden by
 ``--quiet``).
+
+With ``--flavor``, a host is listed when Nova's scheduler would admit the
+flavor there and its guest boots there: at the flavor's width for emulate
+(for the host's CPU vendor), at the host's own width for passthrough (a host
+that reports no width is listed).
 """
+        + common.PLATFORM_HELP
+    )
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
@@ -65,25 +73,34 @@ with the cloud. A summary of the widths goes to stderr (hidden by
             metavar='<flavor>',
             help="Only hosts that meet this flavor's maxphysaddr "
             "requirements (its mode's trait and, for emulate, at least its "
-            'bits), whatever their state (name or ID)',
+            'bits) and on which its guest boots, whatever their state '
+            '(name or ID)',
         )
         parser.add_argument(
             '--long',
             action='store_true',
             help='Also list the CPU vendor and model',
         )
+        common.add_platform_options(parser)
         return parser
 
     def take_action(self, parsed_args):
         conn = self.app.client_manager.sdk_connection
-        requirement = None
+        requirement = context = bits = None
         if parsed_args.flavor:
+            with errors.as_command_error('invalid request'):
+                platform = common.platform(conn, parsed_args)
             with errors.as_command_error(
                 f'cannot read flavor {parsed_args.flavor}'
             ):
                 (flavor,) = cloud.find_flavors(conn, [parsed_args.flavor])
                 specs = cloud.flavor_extra_specs(conn, flavor)
                 requirement = core.host_requirement(specs)
+                context = core.guest_context(flavor['ram'], specs, platform)
+                common.warn_devices(flavor, context)
+                diagnosis = core.diagnose(specs, context=context)
+                if isinstance(diagnosis.bits, int):
+                    bits = diagnosis.bits
         with errors.as_command_error('cannot list hypervisors'):
             inventory = cloud.read_inventory(conn)
         if not inventory.traits_known:
@@ -94,6 +111,7 @@ with the cloud. A summary of the widths goes to stderr (hidden by
                     '--mode and --flavor'
                 )
 
+        boots = None if context is None else core.boots_on(context, bits)
         columns = COLUMNS + (LONG_COLUMNS if parsed_args.long else ())
         rows = []
         for hypervisor, host in zip(
@@ -107,8 +125,8 @@ with the cloud. A summary of the widths goes to stderr (hidden by
                 core.MODE_TRAITS[parsed_args.mode] not in host.traits
             ):
                 continue
-            if requirement is not None and not requirement.admits(
-                host.bits, host.traits
+            if requirement is not None and not (
+                requirement.admits(host.bits, host.traits) and boots(host)
             ):
                 continue
             row = [

@@ -13,7 +13,9 @@ parse, call this, call the cloud and format. One module per concern (Nova
 ``diagnosis``
     what Nova and libvirt will really do with a flavor's specs
 ``address_space``
-    whether the guest fits its address width
+    whether QEMU starts and the firmware places every BAR at a width
+``guest``
+    a flavor's guest for that model: devices, platform, CPU vendor
 ``hosts``
     hypervisors as the rules see them, read from ``cpu_info``
 ``scheduler``
@@ -23,6 +25,19 @@ The names the commands use are re-exported here, so ``core.diagnose``
 works without knowing which module holds it.
 """
 
+from osc_maxphysaddr.core.address_space import AMD
+from osc_maxphysaddr.core.address_space import BIOS
+from osc_maxphysaddr.core.address_space import DEFAULT_FIRMWARE
+from osc_maxphysaddr.core.address_space import DEFAULT_MACHINE_TYPE
+from osc_maxphysaddr.core.address_space import FIRMWARES
+from osc_maxphysaddr.core.address_space import GIB
+from osc_maxphysaddr.core.address_space import INTEL
+from osc_maxphysaddr.core.address_space import MACHINE_TYPES
+from osc_maxphysaddr.core.address_space import MIB
+from osc_maxphysaddr.core.address_space import PC
+from osc_maxphysaddr.core.address_space import Q35
+from osc_maxphysaddr.core.address_space import UEFI
+from osc_maxphysaddr.core.address_space import format_bytes
 from osc_maxphysaddr.core.diagnosis import Diagnosis
 from osc_maxphysaddr.core.diagnosis import diagnose
 from osc_maxphysaddr.core.extra_specs_ops import capability_can_match
@@ -34,23 +49,27 @@ from osc_maxphysaddr.core.findings import RULES
 from osc_maxphysaddr.core.findings import WARNING
 from osc_maxphysaddr.core.findings import Finding
 from osc_maxphysaddr.core.findings import Rule
+from osc_maxphysaddr.core.guest import PCI_ALIAS_KEY
+from osc_maxphysaddr.core.guest import GuestContext
+from osc_maxphysaddr.core.guest import Platform
+from osc_maxphysaddr.core.guest import Region
+from osc_maxphysaddr.core.guest import device_findings
+from osc_maxphysaddr.core.guest import guest_context
+from osc_maxphysaddr.core.guest import layout
+from osc_maxphysaddr.core.guest import parse_aliases
+from osc_maxphysaddr.core.guest import parse_device_bar
+from osc_maxphysaddr.core.guest import platform_from
+from osc_maxphysaddr.core.guest import vendor_from_cpu_info
+from osc_maxphysaddr.core.guest import width_finding
 from osc_maxphysaddr.core.hosts import ENABLED
 from osc_maxphysaddr.core.hosts import UP
 from osc_maxphysaddr.core.hosts import Host
 from osc_maxphysaddr.core.hosts import bits_from_cpu_info
 from osc_maxphysaddr.core.hosts import cpu_vendor_model
-from osc_maxphysaddr.core.ram_guard import GIB
-from osc_maxphysaddr.core.ram_guard import MIB
-from osc_maxphysaddr.core.ram_guard import PCI_HOLE_BYTES
-from osc_maxphysaddr.core.ram_guard import RamCheck
-from osc_maxphysaddr.core.ram_guard import bytes_needed
-from osc_maxphysaddr.core.ram_guard import check_ram
-from osc_maxphysaddr.core.ram_guard import format_bytes
-from osc_maxphysaddr.core.ram_guard import min_bits_for_ram
-from osc_maxphysaddr.core.ram_guard import roomy_bits_for_ram
 from osc_maxphysaddr.core.scheduler import HostRequirement
 from osc_maxphysaddr.core.scheduler import auto_bits
 from osc_maxphysaddr.core.scheduler import auto_pool
+from osc_maxphysaddr.core.scheduler import boots_on
 from osc_maxphysaddr.core.scheduler import host_requirement
 from osc_maxphysaddr.core.scheduler import takers
 from osc_maxphysaddr.core.specs import BITS_KEY
@@ -77,13 +96,20 @@ from osc_maxphysaddr.core.specs import parse_bits
 from osc_maxphysaddr.core.specs import plan
 
 __all__ = [
+    'AMD',
+    'INTEL',
+    'BIOS',
     'BITS_KEY',
     'CAPABILITY_KEY',
+    'DEFAULT_FIRMWARE',
+    'DEFAULT_MACHINE_TYPE',
     'EMULATE',
     'ENABLED',
     'ERROR',
+    'FIRMWARES',
     'FORBIDDEN',
     'GIB',
+    'MACHINE_TYPES',
     'MANAGED_KEYS',
     'MAX_BITS',
     'MIB',
@@ -94,39 +120,49 @@ __all__ = [
     'NOT_CONFIGURED',
     'OK',
     'PASSTHROUGH',
-    'PCI_HOLE_BYTES',
+    'PC',
+    'PCI_ALIAS_KEY',
+    'Q35',
     'REQUIRED',
     'RULES',
     'TRAIT_KEYS',
+    'UEFI',
     'UP',
     'WARNING',
     'Change',
     'Config',
     'Diagnosis',
     'Finding',
+    'GuestContext',
     'Host',
     'HostRequirement',
     'MaxphysaddrError',
-    'RamCheck',
+    'Platform',
+    'Region',
     'Rule',
     'SpecPlan',
     'apply',
     'auto_bits',
     'auto_pool',
     'bits_from_cpu_info',
-    'bytes_needed',
+    'boots_on',
     'capability_can_match',
     'capability_for',
     'capability_matches',
-    'check_ram',
     'cpu_vendor_model',
+    'device_findings',
     'diagnose',
     'format_bytes',
+    'guest_context',
     'host_requirement',
-    'min_bits_for_ram',
+    'layout',
     'other_mode',
+    'parse_aliases',
     'parse_bits',
+    'parse_device_bar',
     'plan',
-    'roomy_bits_for_ram',
+    'platform_from',
     'takers',
+    'vendor_from_cpu_info',
+    'width_finding',
 ]

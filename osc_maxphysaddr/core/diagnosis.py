@@ -4,6 +4,9 @@
   ``passthrough``.
 * A ``capabilities:`` value Nova cannot parse as ``<operator> <operand>``
   matches no host (see :mod:`.extra_specs_ops`).
+* With the flavor's guest (:class:`.guest.GuestContext`), an emulated
+  width must let QEMU start and the firmware place every device BAR
+  (:mod:`.address_space`), for Intel and AMD guest CPUs alike.
 """
 
 from __future__ import annotations
@@ -11,13 +14,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from osc_maxphysaddr.core import ram_guard
 from osc_maxphysaddr.core.extra_specs_ops import capability_can_match
 from osc_maxphysaddr.core.findings import ERROR
 from osc_maxphysaddr.core.findings import NOT_CONFIGURED
 from osc_maxphysaddr.core.findings import OK
 from osc_maxphysaddr.core.findings import Finding
 from osc_maxphysaddr.core.findings import finding
+from osc_maxphysaddr.core.guest import GuestContext
+from osc_maxphysaddr.core.guest import Platform
+from osc_maxphysaddr.core.guest import device_findings
+from osc_maxphysaddr.core.guest import guest_context
+from osc_maxphysaddr.core.guest import width_finding
 from osc_maxphysaddr.core.specs import BITS_KEY
 from osc_maxphysaddr.core.specs import CAPABILITY_KEY
 from osc_maxphysaddr.core.specs import DECIMAL
@@ -68,13 +75,18 @@ def _bits_value(raw: str | None) -> int | str | None:
 
 
 def diagnose(
-    specs: Mapping[str, str], ram_mib: int | None = None
+    specs: Mapping[str, str],
+    ram_mib: int | None = None,
+    context: GuestContext | None = None,
 ) -> Diagnosis:
     """Read a flavor's extra specs back into a maxphysaddr diagnosis.
 
-    With the flavor's RAM, an emulated width is also checked against it
-    (see :func:`.ram_guard.check_ram`).
+    With the flavor's guest (``context``; or its RAM alone, on Nova's
+    default platform) an emulated width is also checked by the
+    address-space model: see :func:`.guest.width_finding`.
     """
+    if context is None and ram_mib is not None:
+        context = guest_context(ram_mib, specs, Platform())
     present = [k for k in MANAGED_KEYS if k in specs]
     mode = specs.get(MODE_KEY)
     raw_bits = specs.get(BITS_KEY)
@@ -146,10 +158,12 @@ def diagnose(
             elif mode is not None and mode.strip() == PASSTHROUGH:
                 warnings.append(finding('capability-on-passthrough'))
 
-    if ram_mib is not None and valid_bits is not None and mode == EMULATE:
-        ram = ram_guard.check_ram(ram_mib, valid_bits).finding
-        if ram is not None:
-            (errors if ram.severity == ERROR else warnings).append(ram)
+    if context is not None and mode in MODES:
+        if mode == EMULATE and valid_bits is not None:
+            too_few = width_finding(context, valid_bits)
+            if too_few is not None:
+                errors.append(too_few)
+        warnings.extend(device_findings(context))
 
     return Diagnosis(
         mode=mode,

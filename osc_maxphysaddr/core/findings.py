@@ -101,17 +101,27 @@ RULES = {
             'for nothing',
         ),
         Rule(
-            'ram-exceeds-width',
+            'qemu-does-not-start',
             ERROR,
-            '{bits} bits address {space}, too little for {ram} of RAM plus '
-            'the 4 GiB PCI hole, so the guest does not boot: use {fix}',
+            '{reason}, so the guest does not boot: {fix}',
         ),
         Rule(
-            'ram-crowds-pci-window',
+            'devices-lose-bars',
+            ERROR,
+            'at {bits} bits {reason}, so passed-through devices lose their '
+            'BARs (the firmware cannot place them): {fix}',
+        ),
+        Rule(
+            'device-bar-unknown',
             WARNING,
-            '{bits} bits address {space}: enough for {ram} of RAM plus the '
-            '4 GiB PCI hole, but little room is left for the 64-bit PCI '
-            'window (GPU BARs); {roomy} bits leave as much again',
+            'no BAR size is known for PCI alias {aliases}, so its devices '
+            'are not checked: give one with --device-bar ALIAS=SIZE or '
+            'device_bars in clouds.yaml',
+        ),
+        Rule(
+            'pci-alias-unreadable',
+            WARNING,
+            '{error}, so its devices are not checked',
         ),
     )
 }

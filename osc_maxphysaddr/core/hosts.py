@@ -25,6 +25,9 @@ class Host:
     traits: frozenset[str] | None  # None: Placement could not be read
     state: str | None = UP
     status: str | None = ENABLED
+    #: the guest CPU vendor of the address-space model (address_space.INTEL
+    #: or AMD); None: unknown, judged as the stricter of the two
+    vendor: str | None = None
 
     @property
     def available(self) -> bool:

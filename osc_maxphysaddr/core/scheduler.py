@@ -2,21 +2,26 @@
 
 The scheduler checks the flavor's required and forbidden traits in
 Placement and, through ComputeCapabilitiesFilter, its width requirement
-against each host's reported bits.
+against each host's reported bits. A host admitted that way still only
+takes the guest when the guest boots there (:mod:`.address_space`): at the
+flavor's width for emulate, at the host's own width for passthrough.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 
 from osc_maxphysaddr.core.diagnosis import diagnose
 from osc_maxphysaddr.core.extra_specs_ops import capability_matches
+from osc_maxphysaddr.core.guest import GuestContext
 from osc_maxphysaddr.core.hosts import Host
 from osc_maxphysaddr.core.specs import EMULATE
 from osc_maxphysaddr.core.specs import FORBIDDEN
+from osc_maxphysaddr.core.specs import MAX_BITS
 from osc_maxphysaddr.core.specs import MIN_BITS
 from osc_maxphysaddr.core.specs import MODE_TRAITS
 from osc_maxphysaddr.core.specs import MODES
@@ -67,25 +72,61 @@ def host_requirement(specs: Mapping[str, str]) -> HostRequirement:
     )
 
 
+def boots_on(
+    context: GuestContext, bits: int | None
+) -> Callable[[Host], bool]:
+    """Whether the guest boots on a host, at ``bits`` (None: the host's).
+
+    A passthrough guest takes its host's width; a host that reports none
+    cannot be judged and is given the benefit of the doubt. Each (width,
+    vendor) is judged once: a judgement costs about 40 µs, and
+    ``flavor maxphysaddr list`` asks for every host of every flavor (200
+    flavors on 5,000 hosts would spend 40 s judging the same few pairs).
+    """
+    judged: dict[tuple[int, str | None], bool] = {}
+
+    def boots(host: Host) -> bool:
+        width = host.bits if bits is None else bits
+        if width is None:
+            return True
+        key = (width, host.vendor)
+        if key not in judged:
+            judged[key] = context.boots(width, host.vendor)
+        return judged[key]
+
+    return boots
+
+
 def takers(
-    requirement: HostRequirement, hosts: Sequence[Host]
+    requirement: HostRequirement,
+    hosts: Sequence[Host],
+    context: GuestContext | None = None,
+    bits: int | None = None,
 ) -> list[int] | None:
     """The positions of the hosts that can take a flavor now.
 
-    A host qualifies when it is available and meets the requirement. None
-    when the traits of the hosts are unknown.
+    A host qualifies when it is available, meets the requirement and,
+    given the flavor's guest, the guest boots there (at ``bits`` for an
+    emulate flavor, at the host's width for passthrough, ``bits`` None).
+    None when the traits of the hosts are unknown.
     """
     if any(host.traits is None for host in hosts):
         return None
+    boots = None if context is None else boots_on(context, bits)
     return [
         i
         for i, host in enumerate(hosts)
-        if host.available and requirement.admits(host.bits, host.traits or ())
+        if host.available
+        and requirement.admits(host.bits, host.traits or ())
+        and (boots is None or boots(host))
     ]
 
 
 def auto_pool(hosts: Iterable[Host]) -> list[Host]:
-    """The hosts ``--bits auto`` chooses for: available, EMULATED, a width."""
+    """The hosts ``--bits auto`` starts from: available, EMULATED, a width.
+
+    Widths outside what QEMU accepts (32 to 52) are left out.
+    """
     trait = MODE_TRAITS[EMULATE]
     return [
         h
@@ -94,20 +135,58 @@ def auto_pool(hosts: Iterable[Host]) -> list[Host]:
         and h.traits is not None
         and trait in h.traits
         and h.bits is not None
+        and MIN_BITS <= h.bits <= MAX_BITS
     ]
 
 
-def auto_bits(hosts: Iterable[Host]) -> int:
-    """The widest emulate width every host of :func:`auto_pool` can give.
+def auto_bits(
+    hosts: Sequence[Host], context: GuestContext | None = None
+) -> int:
+    """The emulate width ``--bits auto`` picks.
 
-    The lowest width any of them reports keeps all of them schedulable, so
+    From the lowest width of :func:`auto_pool` upward, the smallest width
+    ``w`` at which the guest boots on every host the scheduler would admit
+    at ``w`` (the EMULATED trait and at least ``w`` bits), whatever its
+    state, since a host that is down comes back. Without a guest, the
+    lowest width: every host of the pool can then take the flavor, so
     guests can live-migrate among them.
     """
-    widths = [h.bits for h in auto_pool(hosts) if h.bits is not None]
+    widths = sorted({h.bits for h in auto_pool(hosts) if h.bits is not None})
     if not widths:
         raise MaxphysaddrError(
             '--bits auto needs at least one up, enabled hypervisor with '
             f'the {MODE_TRAITS[EMULATE]} trait that reports its address '
-            'bits; none does (see "openstack hypervisor maxphysaddr list")'
+            f'bits ({MIN_BITS} to {MAX_BITS}); none does (see "openstack '
+            'hypervisor maxphysaddr list")'
         )
-    return max(MIN_BITS, min(widths))
+    if context is None:
+        return widths[0]
+    trait = MODE_TRAITS[EMULATE]
+    admitted = [
+        (h.bits, h.vendor)
+        for h in hosts
+        if h.traits is not None and trait in h.traits and h.bits is not None
+    ]
+    for bits in range(widths[0], widths[-1] + 1):
+        vendors = {vendor for width, vendor in admitted if width >= bits}
+        if all(context.boots(bits, vendor) for vendor in vendors):
+            return bits
+    # What the guest needs on the CPUs of the hosts it could land on.
+    vendors = {vendor for _, vendor in admitted}
+    needed = next(
+        (
+            bits
+            for bits in range(widths[-1] + 1, MAX_BITS + 1)
+            if all(context.boots(bits, vendor) for vendor in vendors)
+        ),
+        None,
+    )
+    raise MaxphysaddrError(
+        '--bits auto: the guest needs '
+        + (
+            f'{needed} bits'
+            if needed is not None
+            else f'more than {MAX_BITS} bits'
+        )
+        + f', and the widest eligible hypervisor reports {widths[-1]}'
+    )

@@ -45,6 +45,15 @@ class Cloud:
                 code = exc.code
         return Result(code, out.getvalue(), err.getvalue())
 
+    def with_config(self, section, tmp_path, monkeypatch, name='emulated'):
+        """Global options naming a clouds.yaml entry for this cloud whose
+        ``maxphysaddr:`` section is ``section``."""
+        path = self.emulated.write_clouds_yaml(
+            tmp_path / 'clouds.yaml', name, extra={'maxphysaddr': section}
+        )
+        monkeypatch.setenv('OS_CLIENT_CONFIG_FILE', str(path))
+        return ['--os-cloud', name]
+
     def specs(self, name):
         return dict(self.state.flavor_by_name(name).extra_specs)
 

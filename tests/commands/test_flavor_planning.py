@@ -1,4 +1,4 @@
-"""Capacity planning: flavor maxphysaddr list, --bits auto, the RAM guard."""
+"""Capacity planning: flavor maxphysaddr list, --bits auto, the model."""
 
 import os_traits
 import pytest
@@ -148,8 +148,10 @@ def test_bits_auto_picks_the_lowest_width_of_eligible_hosts(make_cloud):
     result = set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', 'auto')
     assert result.code == 0, result.err
     assert cloud.specs('m1.large')[core.BITS_KEY] == '43'
-    assert '--bits auto: 43 bits' in result.err
-    assert 'among the 2 up, enabled hypervisors' in result.err
+    assert (
+        '--bits auto: 43 bits for flavor m1.large (4); 2 up, enabled '
+        'hypervisors can take it.'
+    ) in result.err
     assert cloud.log.count('placement') == 2
 
 
@@ -166,63 +168,180 @@ def test_bits_auto_without_any_reporting_host_fails_clearly(make_cloud):
     assert cloud.writes() == []
 
 
-def add_big_flavor(cloud, ram_mib=TIB_MIB):
+def add_big_flavor(cloud, ram_mib=TIB_MIB, **kwargs):
     seed.add_flavor(
-        cloud.state, 'huge', ram=ram_mib, vcpus=64, disk=10, flavor_id='huge'
+        cloud.state,
+        'huge',
+        ram=ram_mib,
+        vcpus=64,
+        disk=10,
+        flavor_id='huge',
+        **kwargs,
     )
 
 
-def test_ram_guard_refuses_a_width_too_small(cloud):
-    add_big_flavor(cloud)
-    result = set_(
-        cloud, 'huge', 'm1.small', '--mode', 'emulate', '--bits', '40'
+# Measured facts (the address-space issue): a 2 GiB guest needs 36 bits
+# on q35 (QEMU exits at 35) and starts at 35 on pc; a 1012 GiB pc guest
+# starts at 40 bits on Intel and needs 41 on AMD.
+SMALL_Q35_FAILS, SMALL_Q35_NEEDS = '35', '36'
+AMD_HOLE_MIB = 1012 * 1024
+AT_35 = ('--mode', 'emulate', '--bits', SMALL_Q35_FAILS)
+ON_Q35 = ('--machine-type', 'q35')
+
+
+def test_set_refuses_a_width_at_which_qemu_does_not_start(cloud):
+    before = cloud.specs('m1.large')
+    result = set_(cloud, 'm1.small', 'm1.large', *AT_35, *ON_Q35)
+    assert result.code == 1
+    assert 'flavor m1.small (2): ' in result.err
+    assert 'so the guest does not boot' in result.err
+    assert f'use {SMALL_Q35_NEEDS} bits' in result.err
+    assert 'Nothing was written (--force writes it anyway)' in result.err
+    assert cloud.writes() == []  # for neither flavor
+    assert cloud.specs('m1.small') == {}
+    assert cloud.specs('m1.large') == before
+
+
+def test_set_accepts_the_same_width_on_pc(cloud):
+    result = set_(cloud, 'm1.small', *AT_35)  # Nova's default: pc
+    assert result.code == 0, result.err
+    assert cloud.specs('m1.small')[core.BITS_KEY] == SMALL_Q35_FAILS
+    ok = set_(
+        cloud,
+        'm1.small',
+        '--mode',
+        'emulate',
+        '--bits',
+        SMALL_Q35_NEEDS,
+        '--machine-type',
+        'q35',
+    )
+    assert ok.code == 0, ok.err
+    assert cloud.specs('m1.small')[core.BITS_KEY] == SMALL_Q35_NEEDS
+
+
+def test_machine_type_comes_from_clouds_yaml(cloud, tmp_path, monkeypatch):
+    global_args = cloud.with_config(
+        {'machine_type': 'q35'}, tmp_path, monkeypatch
+    )
+    args = ('m1.small', *AT_35)
+    result = cloud.run(
+        'flavor', 'maxphysaddr', 'set', *args, global_args=global_args
     )
     assert result.code == 1
-    assert (
-        'flavor huge (huge): 40 bits address 1 TiB, too little for 1 TiB '
-        'of RAM plus the 4 GiB PCI hole, so the guest does not boot: use '
-        'at least 41 bits'
-    ) in result.err
-    assert 'Nothing was written' in result.err
-    assert cloud.writes() == []  # not even for m1.small
-    assert cloud.specs('m1.small') == {}
-
-
-def test_ram_guard_force_writes_anyway(cloud):
-    add_big_flavor(cloud)
-    result = set_(
-        cloud, 'huge', '--mode', 'emulate', '--bits', '40', '--force'
+    assert f'use {SMALL_Q35_NEEDS} bits' in result.err
+    assert cloud.writes() == []
+    # the option wins over clouds.yaml
+    result = cloud.run(
+        'flavor',
+        'maxphysaddr',
+        'set',
+        *args,
+        '--machine-type',
+        'pc',
+        global_args=global_args,
     )
     assert result.code == 0, result.err
-    assert cloud.specs('huge')[core.BITS_KEY] == '40'
-    assert 'too little for 1 TiB' in result.err  # still said
+    assert cloud.specs('m1.small')[core.BITS_KEY] == SMALL_Q35_FAILS
 
 
-def test_ram_guard_warns_when_bars_have_little_room(cloud):
-    add_big_flavor(cloud)
-    result = set_(cloud, 'huge', '--mode', 'emulate', '--bits', '41')
+def test_force_writes_anyway(cloud):
+    result = set_(cloud, 'm1.small', *AT_35, *ON_Q35, '--force')
+    assert result.code == 0, result.err
+    assert cloud.specs('m1.small')[core.BITS_KEY] == SMALL_Q35_FAILS
+    assert 'so the guest does not boot' in result.err  # still said
+    assert 'written anyway' in result.err
+
+
+def test_without_hosts_a_width_must_work_for_amd_too(cloud):
+    add_big_flavor(cloud, ram_mib=AMD_HOLE_MIB)
+    result = set_(cloud, 'huge', '--mode', 'emulate', '--bits', '40')
+    assert result.code == 1
+    assert 'use 41 bits' in result.err
+    assert cloud.writes() == []
+    assert set_(cloud, 'huge', '--mode', 'emulate', '--bits', '41').code == 0
+
+
+def intel_and_amd(bits, vendor):
+    info = seed.libvirt_cpu_info(bits)
+    info['vendor'] = vendor
+    return info
+
+
+def test_bits_auto_climbs_until_the_guest_boots_on_every_host(make_cloud):
+    cloud = make_cloud(n_hypervisors=0)
+    for i, bits in enumerate((40, 40, 46), start=1):
+        seed.add_hypervisor(
+            cloud.state,
+            i,
+            cpu_info=intel_and_amd(bits, 'Intel'),
+            traits={E},
+        )
+    add_big_flavor(cloud, ram_mib=AMD_HOLE_MIB)
+    result = set_(cloud, 'huge', '--mode', 'emulate', '--bits', 'auto')
+    assert result.code == 0, result.err
+    assert cloud.specs('huge')[core.BITS_KEY] == '40'  # Intel starts at 40
+
+    # an AMD host, even a down one, is admitted at 40 and 41: climb to 41
+    seed.add_hypervisor(
+        cloud.state,
+        4,
+        cpu_info=intel_and_amd(46, 'AMD'),
+        traits={E},
+        state_='down',
+    )
+    result = set_(cloud, 'huge', '--mode', 'emulate', '--bits', 'auto')
     assert result.code == 0, result.err
     assert cloud.specs('huge')[core.BITS_KEY] == '41'
-    assert 'little room is left for the 64-bit PCI window' in result.err
-    roomy = set_(cloud, 'huge', '--mode', 'emulate', '--bits', '42')
-    assert roomy.code == 0 and 'PCI window' not in roomy.err
+    assert '--bits auto: 41 bits for flavor huge (huge); 1 up, enabled' in (
+        result.err
+    )
+    assert cloud.log.count('placement') == 2
 
 
-def test_ram_guard_with_auto_says_how_many_hosts_would_qualify(make_cloud):
+def test_bits_auto_refuses_when_no_host_is_wide_enough(make_cloud):
     cloud = make_cloud(n_hypervisors=0)
-    for i, bits in enumerate((40, 40, 42, 46), start=1):
+    for i in (1, 2):
         seed.add_hypervisor(
-            cloud.state, i, cpu_info=seed.libvirt_cpu_info(bits), traits={E}
+            cloud.state, i, cpu_info=intel_and_amd(39, 'Intel'), traits={E}
         )
-    add_big_flavor(cloud)
+    add_big_flavor(cloud, ram_mib=AMD_HOLE_MIB)
     result = set_(cloud, 'huge', '--mode', 'emulate', '--bits', 'auto')
     assert result.code == 1
-    assert 'use at least 41 bits' in result.err
-    assert (
-        '--bits auto gives 40, and 2 of the 4 eligible hypervisors '
-        'report 41 bits or more'
-    ) in result.err
+    assert 'the guest needs 40 bits' in result.err
+    assert 'the widest eligible hypervisor reports 39' in result.err
     assert cloud.writes() == []
+
+
+def test_a_malformed_device_bar_fails_before_any_request(cloud):
+    result = set_(
+        cloud,
+        'm1.small',
+        '--mode',
+        'emulate',
+        '--bits',
+        '42',
+        '--device-bar',
+        'h100=128X',
+    )
+    assert result.code == 1
+    assert "--device-bar 'h100=128X'" in result.err
+    assert 'Traceback' not in result.err
+    assert cloud.api_requests() == []
+
+
+def test_a_malformed_clouds_yaml_size_fails_before_any_request(
+    cloud, tmp_path, monkeypatch
+):
+    global_args = cloud.with_config(
+        {'device_bars': {'h100': 'lots'}}, tmp_path, monkeypatch
+    )
+    result = cloud.run(
+        'flavor', 'maxphysaddr', 'list', global_args=global_args
+    )
+    assert result.code == 1
+    assert 'device_bars: h100' in result.err and "'lots'" in result.err
+    assert cloud.api_requests() == []
 
 
 @pytest.mark.parametrize('bits', ['41', '46'])

@@ -265,11 +265,18 @@ class EmulatedCloud:
         }
 
     def write_clouds_yaml(
-        self, path: str | Path, cloud_name: str = 'emulated', user='admin'
+        self,
+        path: str | Path,
+        cloud_name: str = 'emulated',
+        user='admin',
+        extra: dict | None = None,
     ) -> Path:
+        """A clouds.yaml for this cloud; ``extra`` adds keys to its entry
+        (such as the plugin's ``maxphysaddr:`` section)."""
         settings = self.connect_kwargs(user)
         auth = {k: settings.pop(k) for k in _AUTH_KEYS}
-        data = {'clouds': {cloud_name: {'auth': auth, **settings}}}
+        entry = {'auth': auth, **settings, **(extra or {})}
+        data = {'clouds': {cloud_name: entry}}
         path = Path(path)
         path.write_text(yaml.safe_dump(data, sort_keys=False))
         return path

@@ -313,43 +313,101 @@ def test_diagnose_table(specs, codes):
         ]
 
 
-TIB_MIB = 1 << 20
+GIB_MIB = 1024
+H100 = {'pci_passthrough:alias': 'h100:4'}
+PC_BIOS = core.Platform()
+Q35 = core.Platform(core.Q35)
+GPU = core.Platform(core.Q35, core.UEFI, {'h100': 128 << 30})
 
-RAM_DIAGNOSES = [
-    # (specs, RAM in MiB, expected finding codes)
-    (core.Config('emulate', 42).extra_specs(), TIB_MIB, []),
+MODEL_DIAGNOSES = [
+    # (specs, RAM in MiB, platform, expected finding codes), with the
+    # measured facts of the address-space issue: a 2 GiB guest needs 36
+    # bits on q35 and starts at 35 on pc; 512 GiB with four 128 GiB BARs
+    # on q35/UEFI loses a BAR at 42 bits and keeps all at 43.
+    (core.Config('emulate', 35).extra_specs(), 2 * GIB_MIB, PC_BIOS, []),
     (
-        core.Config('emulate', 41).extra_specs(),
-        TIB_MIB,
-        ['ram-crowds-pci-window'],
+        core.Config('emulate', 35).extra_specs(),
+        2 * GIB_MIB,
+        Q35,
+        ['qemu-does-not-start'],
     ),
-    (core.Config('emulate', 40).extra_specs(), TIB_MIB, ['ram-exceeds-width']),
+    (core.Config('emulate', 36).extra_specs(), 2 * GIB_MIB, Q35, []),
     (
-        {MODE: 'emulate', BITS: '40', PT: 'required'},
-        TIB_MIB,
-        ['ram-exceeds-width', 'other-mode-trait'],
+        {MODE: 'emulate', BITS: '35', PT: 'required'},
+        2 * GIB_MIB,
+        Q35,
+        ['qemu-does-not-start', 'other-mode-trait'],
+    ),
+    (
+        {**core.Config('emulate', 42).extra_specs(), **H100},
+        512 * GIB_MIB,
+        GPU,
+        ['devices-lose-bars'],
+    ),
+    (
+        {**core.Config('emulate', 43).extra_specs(), **H100},
+        512 * GIB_MIB,
+        GPU,
+        [],
+    ),
+    # BIOS: BAR placement is not modelled, so sizes do not matter
+    (
+        {**core.Config('emulate', 42).extra_specs(), **H100},
+        512 * GIB_MIB,
+        core.Platform(core.Q35),
+        [],
+    ),
+    (
+        {**core.Config('emulate', 46).extra_specs(), **H100},
+        512 * GIB_MIB,
+        core.Platform(core.Q35, core.UEFI),
+        ['device-bar-unknown'],
+    ),
+    (
+        {
+            **core.Config('passthrough').extra_specs(),
+            'pci_passthrough:alias': 'h100',
+        },
+        512 * GIB_MIB,
+        GPU,
+        ['pci-alias-unreadable'],
     ),
     # passthrough takes the host's width, unknown here; bad bits are
-    # reported as such, not measured against the RAM.
-    (core.Config('passthrough').extra_specs(), 64 * TIB_MIB, []),
-    ({MODE: 'emulate', BITS: '31'}, TIB_MIB, ['invalid-bits']),
-    ({BITS: '40'}, TIB_MIB, ['bits-without-mode']),
+    # reported as such, not measured.
+    (core.Config('passthrough').extra_specs(), 64 << 20, Q35, []),
+    ({MODE: 'emulate', BITS: '31'}, 2 * GIB_MIB, Q35, ['invalid-bits']),
+    ({BITS: '32'}, 2 * GIB_MIB, Q35, ['bits-without-mode']),
 ]
 
+MODEL_CODES = {
+    'qemu-does-not-start',
+    'devices-lose-bars',
+    'device-bar-unknown',
+    'pci-alias-unreadable',
+}
 
-@pytest.mark.parametrize('specs,ram_mib,codes', RAM_DIAGNOSES)
-def test_diagnose_with_ram(specs, ram_mib, codes):
-    diagnosis = core.diagnose(specs, ram_mib=ram_mib)
+
+@pytest.mark.parametrize('specs,ram_mib,platform,codes', MODEL_DIAGNOSES)
+def test_diagnose_with_the_guest(specs, ram_mib, platform, codes):
+    context = core.guest_context(ram_mib, specs, platform)
+    diagnosis = core.diagnose(specs, context=context)
     assert [f.code for f in diagnosis.findings] == codes
     assert core.diagnose(specs).findings == tuple(
-        f for f in diagnosis.findings if not f.code.startswith('ram-')
+        f for f in diagnosis.findings if f.code not in MODEL_CODES
     )
+
+
+def test_diagnose_with_ram_alone_uses_novas_defaults():
+    specs = core.Config('emulate', 35).extra_specs()
+    assert core.diagnose(specs, ram_mib=2 * GIB_MIB).findings == ()
+    q35 = core.guest_context(2 * GIB_MIB, specs, Q35)
+    assert core.diagnose(specs, context=q35).is_error
 
 
 def test_every_rule_is_reachable_by_the_tables():
     reached = {
         code
-        for table in (DIAGNOSES, RAM_DIAGNOSES)
+        for table in (DIAGNOSES, MODEL_DIAGNOSES)
         for *_, codes in table
         for code in codes or ()
     }

@@ -1,4 +1,4 @@
-"""Capacity planning rules: the RAM guard, --bits auto and host counts."""
+"""Capacity planning rules: --bits auto and host counts, with the model."""
 
 import os_traits
 import pytest
@@ -10,71 +10,6 @@ from osc_maxphysaddr import core
 E = os_traits.COMPUTE_ADDRESS_SPACE_EMULATED
 P = os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH
 TIB_MIB = 1 << 20  # 1 TiB in MiB
-
-
-@pytest.mark.parametrize(
-    'ram_mib,bits,refuse,warn',
-    [
-        # 1 TiB of RAM needs 1 TiB + 4 GiB: 40 bits (1 TiB) is too small,
-        # 41 (2 TiB) fits with little room for BARs, 42 (4 TiB) is roomy.
-        (TIB_MIB, 40, True, False),
-        (TIB_MIB, 41, False, True),
-        (TIB_MIB, 42, False, False),
-        (2 * TIB_MIB, 41, True, False),
-        (2 * TIB_MIB, 42, False, True),
-        (2 * TIB_MIB, 43, False, False),
-        (4 * TIB_MIB, 42, True, False),
-        (4 * TIB_MIB, 43, False, True),
-        (4 * TIB_MIB, 44, False, False),
-        # RAM + 4 GiB exactly 2**33: 33 bits do not fit (<=), 34 are roomy.
-        (4096, 33, True, False),
-        (4096, 34, False, False),
-        (4095, 33, False, True),
-        (2048, 32, True, False),
-        (512, 32, True, False),
-        (512, 33, False, True),
-    ],
-)
-def test_ram_guard_boundaries(ram_mib, bits, refuse, warn):
-    check = core.check_ram(ram_mib, bits)
-    assert (check.refuse, check.warn) == (refuse, warn)
-    assert (check.message is None) == (not refuse and not warn)
-
-
-def test_ram_guard_names_the_smallest_width_that_fits():
-    check = core.check_ram(TIB_MIB, 40)
-    assert check.needed_bits == 41
-    assert check.message == (
-        '40 bits address 1 TiB, too little for 1 TiB of RAM plus the 4 GiB '
-        'PCI hole, so the guest does not boot: use at least 41 bits'
-    )
-    warn = core.check_ram(TIB_MIB, 41)
-    assert '42 bits leave as much again' in warn.message
-
-
-def test_ram_guard_beyond_qemu():
-    check = core.check_ram(4 * 1024 * TIB_MIB, 52)  # 4 PiB of RAM
-    assert check.refuse and check.needed_bits == 53
-    assert "more than QEMU's 52 bits" in check.message
-
-
-@given(
-    st.integers(min_value=1, max_value=1 << 32),
-    st.integers(core.MIN_BITS, core.MAX_BITS),
-)
-def test_ram_guard_properties(ram_mib, bits):
-    needed = ram_mib * core.MIB + core.PCI_HOLE_BYTES
-    check = core.check_ram(ram_mib, bits)
-    assert check.refuse == ((1 << bits) <= needed)
-    assert check.warn == (not check.refuse and (1 << bits) < 2 * needed)
-    smallest = core.min_bits_for_ram(ram_mib)
-    assert (1 << smallest) > needed
-    if smallest > core.MIN_BITS:
-        assert (1 << (smallest - 1)) <= needed
-    roomy = core.roomy_bits_for_ram(ram_mib)
-    if roomy <= core.MAX_BITS:
-        assert not core.check_ram(ram_mib, roomy).warn
-        assert not core.check_ram(ram_mib, roomy).refuse
 
 
 @pytest.mark.parametrize(
@@ -173,3 +108,52 @@ def test_takers():
     )
     assert core.takers(passthrough, hosts) == [4]
     assert core.takers(emulate_42, [host(46), core.Host(46, None)]) is None
+
+
+def test_auto_bits_ignores_widths_qemu_cannot_take():
+    hosts = [host(30), host(60), host(42), host(44)]
+    assert core.auto_bits(hosts) == 42
+    with pytest.raises(core.MaxphysaddrError, match='32 to 52'):
+        core.auto_bits([host(30), host(60)])
+
+
+# Measured: a 1012 GiB pc guest starts at 40 bits on Intel, 41 on AMD.
+AMD_HOLE = core.guest_context(1012 * 1024, {}, core.Platform())
+
+
+def test_auto_bits_climbs_for_every_admitted_host_whatever_its_state():
+    unknown = [host(40), host(46)]  # vendor None: Intel and AMD alike
+    assert core.auto_bits(unknown, AMD_HOLE) == 41
+    intel_vendor = [
+        core.Host(h.bits, h.traits, h.state, h.status, core.INTEL)
+        for h in unknown
+    ]
+    assert core.auto_bits(intel_vendor, AMD_HOLE) == 40
+    amd_down = core.Host(46, frozenset((E,)), 'down', 'enabled', core.AMD)
+    assert core.auto_bits(intel_vendor + [amd_down], AMD_HOLE) == 41
+    # a host the scheduler would not admit does not count
+    amd_other = core.Host(46, frozenset((P,)), 'up', 'enabled', core.AMD)
+    assert core.auto_bits(intel_vendor + [amd_other], AMD_HOLE) == 40
+
+
+def test_auto_bits_refuses_only_when_no_width_up_to_the_widest_works():
+    intel_39 = core.Host(39, frozenset((E,)), vendor=core.INTEL)
+    with pytest.raises(core.MaxphysaddrError, match='needs 40 bits'):
+        core.auto_bits([intel_39], AMD_HOLE)
+    amd_39 = core.Host(39, frozenset((E,)), vendor=core.AMD)
+    with pytest.raises(core.MaxphysaddrError, match='needs 41 bits'):
+        core.auto_bits([intel_39, amd_39], AMD_HOLE)
+
+
+def test_takers_count_only_hosts_where_the_guest_boots():
+    q35 = core.guest_context(2048, {}, core.Platform(core.Q35))
+    hosts = [host(35, (P,)), host(36, (P,)), host(None, (P,))]
+    passthrough = core.host_requirement(
+        core.Config('passthrough').extra_specs()
+    )
+    # each host's own width decides; a host without one is not judged
+    assert core.takers(passthrough, hosts, q35) == [1, 2]
+    assert core.takers(passthrough, hosts) == [0, 1, 2]
+    emulate = core.host_requirement(core.Config('emulate', 35).extra_specs())
+    assert core.takers(emulate, [host(46)], q35, 35) == []
+    assert core.takers(emulate, [host(46)], None, 35) == [0]

@@ -1,0 +1,380 @@
+"""A flavor's guest as the address-space model sees it, and where from.
+
+The model (:mod:`.address_space`) needs more than a flavor says:
+
+* **RAM**: the flavor's.
+* **Devices**: the flavor's ``pci_passthrough:alias`` (``name:count[,...]``,
+  as Nova's ``_translate_alias_to_requests`` reads it), one 64-bit BAR a
+  device, of the size the operator gives for the alias. An alias without a
+  size is reported, never guessed.
+* **Machine type and firmware**: Nova configuration the API does not show
+  (``[libvirt]hw_machine_type``, image ``hw_firmware_type``), so the
+  operator states them: :class:`Platform`. Nova's defaults otherwise.
+* **CPU vendor**: each hypervisor's ``cpu_info`` vendor. Where no host is
+  read, the stricter of Intel and AMD: a width passes only when it works
+  for both (they differ near 1 TiB and in which widths OVMF trusts).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from collections.abc import Sequence
+
+from osc_maxphysaddr.core.address_space import AMD
+from osc_maxphysaddr.core.address_space import DEFAULT_FIRMWARE
+from osc_maxphysaddr.core.address_space import DEFAULT_MACHINE_TYPE
+from osc_maxphysaddr.core.address_space import FIRMWARES
+from osc_maxphysaddr.core.address_space import INTEL
+from osc_maxphysaddr.core.address_space import MACHINE_TYPES
+from osc_maxphysaddr.core.address_space import UEFI
+from osc_maxphysaddr.core.address_space import VENDORS
+from osc_maxphysaddr.core.address_space import Guest
+from osc_maxphysaddr.core.address_space import Verdict
+from osc_maxphysaddr.core.address_space import bar_size
+from osc_maxphysaddr.core.address_space import ovmf_window
+from osc_maxphysaddr.core.address_space import parse_size
+from osc_maxphysaddr.core.address_space import qemu_layout
+from osc_maxphysaddr.core.address_space import verdict
+from osc_maxphysaddr.core.findings import Finding
+from osc_maxphysaddr.core.findings import finding
+from osc_maxphysaddr.core.specs import MAX_BITS
+from osc_maxphysaddr.core.specs import MIN_BITS
+from osc_maxphysaddr.core.specs import MaxphysaddrError
+
+#: The flavor extra spec naming the PCI devices passed through.
+PCI_ALIAS_KEY = 'pci_passthrough:alias'
+#: The command-line option that gives a device's BAR size.
+DEVICE_BAR_OPTION = '--device-bar'
+
+#: cpu_info vendor as libvirt reports it (its cpu_map vendor names), and
+#: the CPUID vendor strings, to the model's vendors.
+_VENDOR_NAMES = {
+    'intel': INTEL,
+    'genuineintel': INTEL,
+    'amd': AMD,
+    'authenticamd': AMD,
+}
+
+
+def vendor_from_cpu_info(name: object) -> str | None:
+    """The model's vendor for a hypervisor's ``cpu_info`` vendor, or None.
+
+    None (unknown or absent) means "the stricter of Intel and AMD".
+    """
+    if not isinstance(name, str):
+        return None
+    return _VENDOR_NAMES.get(name.strip().lower())
+
+
+def parse_aliases(value: str) -> tuple[tuple[str, int], ...]:
+    """``pci_passthrough:alias`` as (name, count) pairs.
+
+    Nova splits on commas, then on the colon, strips the name and takes
+    the count as an integer.
+    """
+    pairs = []
+    for spec in value.split(','):
+        name, colon, count = spec.partition(':')
+        name, count = name.strip(), count.strip()
+        if not colon or not name or not count.isdigit() or ':' in count:
+            raise MaxphysaddrError(
+                f'{PCI_ALIAS_KEY} is {value!r}, not name:count[,name:count]'
+            )
+        pairs.append((name, int(count)))
+    return tuple(pairs)
+
+
+def parse_device_bar(text: str) -> tuple[str, int]:
+    """``ALIAS=SIZE`` of ``--device-bar`` as (alias, bytes)."""
+    alias, equals, size = text.partition('=')
+    if not equals or not alias.strip():
+        raise MaxphysaddrError(
+            f'{DEVICE_BAR_OPTION} {text!r}: write ALIAS=SIZE, such as '
+            'h100=128GiB'
+        )
+    return alias.strip(), _size(size, f'{DEVICE_BAR_OPTION} {text!r}')
+
+
+def _size(value: object, where: str) -> int:
+    try:
+        return parse_size(str(value))
+    except MaxphysaddrError as exc:
+        raise MaxphysaddrError(f'{where}: {exc}') from None
+
+
+@dataclasses.dataclass(frozen=True)
+class Platform:
+    """What the cloud's Nova configuration gives every guest."""
+
+    machine: str = DEFAULT_MACHINE_TYPE
+    firmware: str = DEFAULT_FIRMWARE
+    #: alias -> BAR size in bytes
+    device_bars: Mapping[str, int] = dataclasses.field(default_factory=dict)
+
+    def bar(self, alias: str) -> int | None:
+        """The BAR size of an alias, or None when it is not known.
+
+        openstacksdk turns ``-`` into ``_`` in every key of a cloud's
+        config (``openstack.config._util.normalize_keys``), so an alias
+        from ``clouds.yaml`` may come spelt that way.
+        """
+        for key in (alias, alias.replace('-', '_')):
+            if key in self.device_bars:
+                return self.device_bars[key]
+        return None
+
+
+def _choice(value: object, choices: Sequence[str], where: str) -> str:
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise MaxphysaddrError(
+            f'{where} must be one of {", ".join(choices)}, not {value!r}'
+        )
+    return text
+
+
+def platform_from(
+    section: Mapping[str, object] | None = None,
+    machine: str | None = None,
+    firmware: str | None = None,
+    device_bars: Sequence[str] = (),
+) -> Platform:
+    """The platform from a ``maxphysaddr:`` config section and options.
+
+    Options win over the section, the section over Nova's defaults. Any
+    malformed value raises :class:`MaxphysaddrError` naming it.
+    """
+    section = section or {}
+    if not isinstance(section, Mapping):
+        raise MaxphysaddrError(
+            'the maxphysaddr section of clouds.yaml must be a mapping'
+        )
+    unknown = set(section) - {'machine_type', 'firmware', 'device_bars'}
+    if unknown:
+        raise MaxphysaddrError(
+            'the maxphysaddr section of clouds.yaml has unknown keys: '
+            + ', '.join(sorted(unknown))
+            + ' (known: machine_type, firmware, device_bars)'
+        )
+    where = 'maxphysaddr: {} in clouds.yaml'
+    if machine is None and 'machine_type' in section:
+        machine = _choice(
+            section['machine_type'],
+            MACHINE_TYPES,
+            where.format('machine_type'),
+        )
+    if firmware is None and 'firmware' in section:
+        firmware = _choice(
+            section['firmware'], FIRMWARES, where.format('firmware')
+        )
+    configured = section.get('device_bars') or {}
+    if not isinstance(configured, Mapping):
+        raise MaxphysaddrError(
+            f'{where.format("device_bars")} must map aliases to sizes'
+        )
+    bars = {
+        str(alias): _size(size, where.format(f'device_bars: {alias}'))
+        for alias, size in configured.items()
+    }
+    bars.update(parse_device_bar(text) for text in device_bars)
+    return Platform(
+        machine=_choice(
+            machine or DEFAULT_MACHINE_TYPE, MACHINE_TYPES, 'machine type'
+        ),
+        firmware=_choice(firmware or DEFAULT_FIRMWARE, FIRMWARES, 'firmware'),
+        device_bars=bars,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class GuestContext:
+    """A flavor's guest on a platform: everything but width and vendor."""
+
+    ram_mib: int
+    platform: Platform
+    #: (alias, BAR size) for each passed-through device of known size
+    devices: tuple[tuple[str, int], ...] = ()
+    #: aliases whose BAR size is unknown (their devices are not checked)
+    unknown_aliases: tuple[str, ...] = ()
+    #: why ``pci_passthrough:alias`` could not be read, if it could not
+    alias_error: str | None = None
+
+    @property
+    def bars(self) -> tuple[int, ...]:
+        return tuple(size for _, size in self.devices)
+
+    @property
+    def checks_devices(self) -> bool:
+        """Whether BAR placement is modelled (UEFI firmware only)."""
+        return self.platform.firmware == UEFI
+
+    def guest(self, vendor: str) -> Guest:
+        return Guest(
+            self.ram_mib,
+            self.platform.machine,
+            vendor,
+            self.platform.firmware,
+            self.bars,
+        )
+
+    def verdict(self, bits: int, vendor: str | None = None) -> Verdict:
+        """The model's verdict; vendor None: the stricter of the two."""
+        return self.judge(bits, vendor)[1]
+
+    def judge(
+        self, bits: int, vendor: str | None = None
+    ) -> tuple[str, Verdict]:
+        """(vendor, verdict), the failing vendor's when vendor is None."""
+        vendors = VENDORS if vendor is None else (vendor,)
+        verdicts = [(v, verdict(self.guest(v), bits)) for v in vendors]
+        for v, answer in verdicts:
+            if not answer.starts:
+                return v, answer
+        for v, answer in verdicts:
+            if not answer.boots:
+                return v, answer
+        return verdicts[0]
+
+    def boots(self, bits: int, vendor: str | None = None) -> bool:
+        return self.verdict(bits, vendor).boots
+
+    def min_bits(
+        self, start: int = MIN_BITS, vendor: str | None = None
+    ) -> int | None:
+        """The smallest width from ``start`` up to QEMU's most that boots."""
+        for bits in range(max(start, MIN_BITS), MAX_BITS + 1):
+            if self.boots(bits, vendor):
+                return bits
+        return None
+
+
+def guest_context(
+    ram_mib: int, specs: Mapping[str, str], platform: Platform
+) -> GuestContext:
+    """The guest of a flavor with this RAM and these extra specs."""
+    devices: list[tuple[str, int]] = []
+    unknown: list[str] = []
+    error = None
+    raw = specs.get(PCI_ALIAS_KEY)
+    if raw is not None:
+        try:
+            pairs = parse_aliases(raw)
+        except MaxphysaddrError as exc:
+            pairs, error = (), str(exc)
+        for name, count in pairs:
+            size = platform.bar(name)
+            if size is None:
+                if name not in unknown:
+                    unknown.append(name)
+            else:
+                devices.extend([(name, size)] * count)
+    return GuestContext(
+        int(ram_mib), platform, tuple(devices), tuple(unknown), error
+    )
+
+
+def fix_for(
+    context: GuestContext, bits: int, vendor: str | None = None
+) -> str:
+    """What to write instead of ``bits``: the smallest width that works.
+
+    The next width up that works, and the smallest of all when it is
+    lower (OVMF does not trust every width, so a narrower one can work).
+    """
+    up = context.min_bits(bits + 1, vendor)
+    low = context.min_bits(MIN_BITS, vendor)
+    if up is None and (low is None or low >= bits):
+        return f'no width up to {MAX_BITS} bits works'
+    if up is None:
+        return f'use {low} bits'
+    if low is not None and low < bits:
+        return f'use {up} bits (or {low})'
+    return f'use {up} bits'
+
+
+def width_finding(
+    context: GuestContext, bits: int, vendor: str | None = None
+) -> Finding | None:
+    """The error finding when the guest does not boot at ``bits``."""
+    _, answer = context.judge(bits, vendor)
+    if answer.boots:
+        return None
+    fix = fix_for(context, bits, vendor)
+    if not answer.starts:
+        return finding('qemu-does-not-start', reason=answer.reason, fix=fix)
+    return finding(
+        'devices-lose-bars', bits=bits, reason=answer.reason, fix=fix
+    )
+
+
+def device_findings(context: GuestContext) -> list[Finding]:
+    """Warnings about devices the model cannot check (UEFI only)."""
+    if not context.checks_devices:
+        return []
+    found = []
+    if context.alias_error is not None:
+        found.append(
+            finding('pci-alias-unreadable', error=context.alias_error)
+        )
+    if context.unknown_aliases:
+        found.append(
+            finding(
+                'device-bar-unknown',
+                aliases=', '.join(context.unknown_aliases),
+            )
+        )
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
+class Region:
+    """One line of the layout ``flavor maxphysaddr show --explain`` shows."""
+
+    region: str
+    start: int | None  # None: the firmware picks the address
+    size: int
+
+    @property
+    def end(self) -> int | None:
+        return None if self.start is None else self.start + self.size
+
+
+def layout(
+    context: GuestContext, bits: int, vendor: str | None = None
+) -> tuple[str, Verdict, list[Region]]:
+    """The guest's address space at ``bits``: (vendor, verdict, regions).
+
+    With vendor None, the vendor for which the guest fares worse.
+    """
+    vendor, answer = context.judge(bits, vendor)
+    plan = qemu_layout(context.ram_mib, context.platform.machine, vendor)
+    machine = context.platform.machine
+    regions = [Region('RAM below 4 GiB', 0, plan.below_4g)]
+    if plan.above_4g:
+        regions.append(
+            Region('RAM above 4 GiB', plan.above_4g_start, plan.above_4g)
+        )
+    regions.append(
+        Region(
+            f'64-bit PCI hole ({machine})',
+            plan.hole64_start,
+            plan.hole64_size,
+        )
+    )
+    if context.checks_devices:
+        window = ovmf_window(plan, bits, vendor)
+        kind = 'dynamic' if window.dynamic else 'classic'
+        regions.append(
+            Region(
+                f'firmware 64-bit PCI window ({kind})',
+                window.base,
+                window.size,
+            )
+        )
+        regions += [
+            Region(f'BAR of {alias}', None, bar_size(size))
+            for alias, size in context.devices
+        ]
+    regions.append(Region(f'address space (2^{bits})', 0, 1 << bits))
+    return vendor, answer, regions

@@ -1,0 +1,210 @@
+"""A flavor's guest for the address-space model: devices, platform, vendor."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from osc_maxphysaddr import core
+
+GIB = 1 << 30
+ALIAS = core.PCI_ALIAS_KEY
+
+
+@pytest.mark.parametrize(
+    'value,pairs',
+    [
+        ('h100:4', (('h100', 4),)),
+        ('h100:4,a100:2', (('h100', 4), ('a100', 2))),
+        (' h100 : 1 , nic:2', (('h100', 1), ('nic', 2))),
+    ],
+)
+def test_parse_aliases(value, pairs):
+    assert core.parse_aliases(value) == pairs
+
+
+@pytest.mark.parametrize(
+    'value', ['h100', 'h100:', ':4', 'h100:x', 'a:1:2', '']
+)
+def test_parse_aliases_refuses_what_nova_cannot_read(value):
+    with pytest.raises(core.MaxphysaddrError, match='not name:count'):
+        core.parse_aliases(value)
+
+
+@pytest.mark.parametrize(
+    'text,expected',
+    [
+        ('h100=128GiB', ('h100', 128 * GIB)),
+        ('h100=128G', ('h100', 128 * GIB)),
+        (' nic = 512MiB', ('nic', 512 << 20)),
+    ],
+)
+def test_parse_device_bar(text, expected):
+    assert core.parse_device_bar(text) == expected
+
+
+@pytest.mark.parametrize(
+    'text', ['h100', '=128G', 'h100=', 'h100=12X', 'h100=0']
+)
+def test_parse_device_bar_refuses_a_malformed_one(text):
+    with pytest.raises(core.MaxphysaddrError, match='--device-bar'):
+        core.parse_device_bar(text)
+
+
+@pytest.mark.parametrize(
+    'name,vendor',
+    [
+        ('Intel', core.INTEL),
+        ('AMD', core.AMD),
+        ('GenuineIntel', core.INTEL),
+        ('AuthenticAMD', core.AMD),
+        ('Hygon', None),
+        (None, None),
+        (42, None),
+    ],
+)
+def test_vendor_from_cpu_info(name, vendor):
+    assert core.vendor_from_cpu_info(name) == vendor
+
+
+def test_platform_defaults_are_novas():
+    platform = core.platform_from(None)
+    assert (platform.machine, platform.firmware) == ('pc', 'bios')
+    assert platform.device_bars == {}
+
+
+def test_options_win_over_the_config_section():
+    section = {
+        'machine_type': 'q35',
+        'firmware': 'UEFI',
+        'device_bars': {'h100': '128GiB', 'a100': '64GiB'},
+    }
+    from_config = core.platform_from(section)
+    assert (from_config.machine, from_config.firmware) == ('q35', 'uefi')
+    assert from_config.device_bars == {'h100': 128 * GIB, 'a100': 64 * GIB}
+    overridden = core.platform_from(section, 'pc', 'bios', ['h100=80GiB'])
+    assert (overridden.machine, overridden.firmware) == ('pc', 'bios')
+    assert overridden.device_bars == {'h100': 80 * GIB, 'a100': 64 * GIB}
+
+
+@pytest.mark.parametrize(
+    'section,match',
+    [
+        ({'machine_type': 'virt'}, 'machine_type'),
+        ({'firmware': 'coreboot'}, 'firmware'),
+        ({'device_bars': {'h100': 'big'}}, 'device_bars: h100'),
+        ({'device_bars': ['h100']}, 'device_bars'),
+        ({'machine': 'q35'}, 'unknown keys: machine'),
+        (['q35'], 'must be a mapping'),
+    ],
+)
+def test_a_bad_config_section_is_one_error(section, match):
+    with pytest.raises(core.MaxphysaddrError, match=match):
+        core.platform_from(section)
+
+
+def test_sdk_spelling_of_an_alias_is_found():
+    # openstacksdk turns '-' into '_' in clouds.yaml keys
+    platform = core.platform_from({'device_bars': {'a100_80g': '64G'}})
+    assert platform.bar('a100-80g') == 64 * GIB
+    assert platform.bar('a100') is None
+
+
+def test_guest_context_resolves_devices_and_reports_unknown_aliases():
+    platform = core.Platform(core.Q35, core.UEFI, {'h100': 128 * GIB})
+    context = core.guest_context(
+        4096, {ALIAS: 'h100:2,a100:1,a100:1'}, platform
+    )
+    assert context.devices == (('h100', 128 * GIB), ('h100', 128 * GIB))
+    assert context.bars == (128 * GIB, 128 * GIB)
+    assert context.unknown_aliases == ('a100',)
+    assert context.alias_error is None
+    codes = [f.code for f in core.device_findings(context)]
+    assert codes == ['device-bar-unknown']
+    bios = core.guest_context(4096, {ALIAS: 'a100:1'}, core.Platform())
+    assert core.device_findings(bios) == []  # BARs not modelled: no matter
+
+
+def test_a_malformed_alias_is_reported_not_raised():
+    platform = core.Platform(core.Q35, core.UEFI)
+    context = core.guest_context(4096, {ALIAS: 'h100'}, platform)
+    assert context.devices == () and 'not name:count' in context.alias_error
+    assert [f.code for f in core.device_findings(context)] == [
+        'pci-alias-unreadable'
+    ]
+
+
+# Measured facts of the address-space issue.
+GPU = core.guest_context(
+    512 * 1024,
+    {ALIAS: 'h100:4'},
+    core.Platform(core.Q35, core.UEFI, {'h100': 128 * GIB}),
+)
+
+
+def test_the_four_gpu_guest_needs_43_bits():
+    assert not GPU.boots(42)
+    assert GPU.boots(43) and GPU.boots(46)
+    found = core.width_finding(GPU, 42)
+    assert found.code == 'devices-lose-bars'
+    assert found.message.endswith(': use 43 bits')
+    assert core.width_finding(GPU, 43) is None
+
+
+def test_a_small_q35_guest_needs_36_bits_and_pc_35():
+    q35 = core.guest_context(2048, {}, core.Platform(core.Q35))
+    pc = core.guest_context(2048, {}, core.Platform())
+    found = core.width_finding(q35, 35)
+    assert found.code == 'qemu-does-not-start'
+    assert found.message.endswith('so the guest does not boot: use 36 bits')
+    assert core.width_finding(pc, 35) is None
+
+
+def test_vendor_none_is_the_stricter_of_intel_and_amd():
+    near_1tib = core.guest_context(1012 * 1024, {}, core.Platform())
+    assert near_1tib.boots(40, core.INTEL)
+    assert not near_1tib.boots(40, core.AMD)
+    assert not near_1tib.boots(40)
+    vendor, verdict = near_1tib.judge(40)
+    assert vendor == core.AMD and not verdict.starts
+    assert near_1tib.min_bits() == 41
+    assert near_1tib.min_bits(vendor=core.INTEL) == 40
+
+
+@given(
+    st.integers(256, 8 << 20),
+    st.sampled_from(core.MACHINE_TYPES),
+    st.sampled_from(core.FIRMWARES),
+    st.integers(0, 8),
+    st.integers(core.MIN_BITS, core.MAX_BITS),
+)
+def test_width_finding_agrees_with_the_model(ram, machine, firmware, n, bits):
+    platform = core.Platform(machine, firmware, {'gpu': 64 * GIB})
+    context = core.guest_context(
+        ram, {ALIAS: f'gpu:{n}'} if n else {}, platform
+    )
+    found = core.width_finding(context, bits)
+    assert (found is None) == context.boots(bits)
+    assert context.boots(bits) == all(
+        context.boots(bits, v) for v in (core.INTEL, core.AMD)
+    )
+    if found is not None and found.message.endswith(' bits'):
+        named = int(found.message.rsplit('use ', 1)[1].split()[0])
+        assert context.boots(named) and named > bits
+
+
+def test_layout_lists_every_region():
+    vendor, verdict, regions = core.layout(GPU, 42)
+    names = [r.region for r in regions]
+    assert names[:3] == [
+        'RAM below 4 GiB',
+        'RAM above 4 GiB',
+        '64-bit PCI hole (q35)',
+    ]
+    assert names[3].startswith('firmware 64-bit PCI window')
+    assert names[4:8] == ['BAR of h100'] * 4
+    assert names[8] == 'address space (2^42)' and regions[8].size == 1 << 42
+    assert not verdict.boots
+    assert sum(r.size for r in regions[:2]) == 512 * GIB  # the RAM
+    bios = core.guest_context(2048, {}, core.Platform())
+    _, _, plain = core.layout(bios, 40)
+    assert not any('window' in r.region for r in plain)  # not modelled
