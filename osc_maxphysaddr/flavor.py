@@ -220,6 +220,14 @@ anyway); one that leaves less than as much again for the 64-bit PCI window
             "flavor's RAM (the guest will not boot)",
         )
         parser.add_argument(
+            '--image',
+            metavar='<image>',
+            action='append',
+            default=[],
+            help='Warn if this image (name or ID) sets a different '
+            'hw_maxphysaddr_mode (repeat for several images)',
+        )
+        parser.add_argument(
             '--dry-run',
             action='store_true',
             help='Show the keys that would be added, changed and removed; '
@@ -278,6 +286,12 @@ anyway); one that leaves less than as much again for the 64-bit PCI window
             )
 
     def take_action(self, parsed_args):
+        if parsed_args.image:
+            common.warn_flavor_set_conflicts(
+                self.app.client_manager.sdk_connection,
+                parsed_args.mode,
+                parsed_args.image,
+            )
         result = super().take_action(parsed_args)
         if parsed_args.mode == core.PASSTHROUGH:
             self.notice(PASSTHROUGH_REMINDER)
@@ -328,10 +342,15 @@ with the reasons, errors first, joined with semicolons.
             help='Also list the hostnames of the hypervisors that can take '
             'the flavor now',
         )
+        parser.add_argument(
+            '--image', metavar='<image>', help=common.IMAGE_OPTION_HELP
+        )
         return parser
 
     def take_action(self, parsed_args):
         conn = self.app.client_manager.sdk_connection
+        if parsed_args.image:
+            return common.show_flavor_with_image(conn, parsed_args)
         action = f'cannot show flavor {parsed_args.flavor}'
         with errors.as_command_error(action):
             (flavor,) = cloud.find_flavors(conn, [parsed_args.flavor])
@@ -390,10 +409,15 @@ the same requests as ``hypervisor maxphysaddr list``, never per flavor.
             action='store_true',
             help='Also list the required traits and capabilities',
         )
+        parser.add_argument(
+            '--image', metavar='<image>', help=common.IMAGE_OPTION_HELP
+        )
         return parser
 
     def take_action(self, parsed_args):
         conn = self.app.client_manager.sdk_connection
+        if parsed_args.image:
+            return common.list_flavors_with_image(conn, parsed_args)
         with errors.as_command_error('cannot list flavors'):
             flavors = cloud.all_flavors(conn)
             diagnosed = [

@@ -172,10 +172,10 @@ IMAGE_RULES = {
         Rule(
             'image-bits',
             WARNING,
-            f'{_IMAGE_BITS} on an image is not scheduled by: Nova checks '
-            "hosts only against the flavor's width, so a host with fewer "
-            'bits can take the guest and libvirt then refuses it; put the '
-            f'width on the flavor ({BITS_KEY})',
+            f'Nova does not schedule by {_IMAGE_BITS} on an image: it '
+            "checks hosts only against the flavor's width, so a host with "
+            'fewer bits can take the guest and libvirt then refuses it; put '
+            f'the width on the flavor ({BITS_KEY})',
         ),
         Rule(
             'image-bits-without-mode',
