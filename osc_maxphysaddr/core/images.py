@@ -245,7 +245,7 @@ def diagnose_image(props: Mapping[str, Any]) -> ImageDiagnosis:
 class PairVerdict:
     """What a boot of one flavor with one image gets."""
 
-    mode: str | None  # the mode the guest gets
+    mode: str | None  # the mode the guest gets (None: no guest, or none)
     mode_source: str | None  # 'flavor' or 'image'
     bits: int | None  # the width libvirt writes into the guest
     bits_source: str | None
@@ -346,6 +346,9 @@ def diagnose_pair(
             )
         )
 
+    if conflict is not None:
+        # No guest: the scheduler fails the boot before libvirt sees it.
+        mode = mode_source = bits = bits_source = None
     findings = tuple(errors + warnings)
     requirement = None
     if not any(f.severity == ERROR for f in findings):

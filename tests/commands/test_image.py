@@ -351,6 +351,7 @@ def test_show_pair_conflict(images):
     assert "hw_maxphysaddr_mode is 'passthrough'" in data['Status']
     assert data['Hosts'] is None
     assert (data['Mode'], data['Image Mode']) == ('emulate', 'passthrough')
+    assert (data['Guest Mode'], data['Guest Bits']) == (None, None)
     # No hosts are read for a pair that cannot boot.
     assert cloud.api_requests('placement') == []
 

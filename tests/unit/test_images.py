@@ -163,15 +163,15 @@ PAIRS = [
         FLAVOR_EMULATE_42,
         {IMODE: 'passthrough'},
         ['flavor-image-mode-conflict'],
-        ('emulate', 'flavor'),
-        (42, 'flavor'),
+        (None, None),
+        (None, None),
     ),
     (
         FLAVOR_PASSTHROUGH,
         {IMODE: 'emulate', IBITS: '40'},
         ['flavor-image-mode-conflict', 'image-bits'],
-        ('passthrough', 'flavor'),
-        (40, 'image'),
+        (None, None),
+        (None, None),
     ),
     # The same mode on both sides is no conflict.
     (
