@@ -16,7 +16,7 @@ Each concern lives in its own module:
 ``venv``
     the server virtualenv and its stamp
 ``configs``
-    keystone.conf, placement.conf, nova.conf, clouds.yaml
+    keystone.conf, placement.conf, nova.conf, glance-api.conf, clouds.yaml
 ``schema``
     the ``*-manage`` database steps
 ``procs``
