@@ -57,6 +57,7 @@ from osc_maxphysaddr.core.specs import TRAIT_KEYS
 from osc_maxphysaddr.core.specs import Change
 from osc_maxphysaddr.core.specs import Config
 from osc_maxphysaddr.core.specs import capability_for
+from osc_maxphysaddr.core.specs import changes
 
 IMAGE_MODE_KEY = 'hw_maxphysaddr_mode'
 IMAGE_BITS_KEY = 'hw_maxphysaddr_bits'
@@ -122,34 +123,34 @@ def image_plan(
     Only :data:`IMAGE_KEYS` are compared; every other property is left out
     of the plan.
     """
-    unknown = set(target) - set(IMAGE_KEYS)
-    if unknown:
-        raise ValueError(f'not maxphysaddr image keys: {sorted(unknown)}')
-    changes = []
-    for key in IMAGE_KEYS:
-        old, new = current.get(key), target.get(key)
-        if old is not None and not isinstance(old, str):
-            old = str(old)
-        if old == new:
-            continue
-        if new is None:
-            changes.append(Change(key, 'remove', old, None))
-        elif old is None:
-            changes.append(Change(key, 'add', None, new))
-        else:
-            changes.append(Change(key, 'change', old, new))
-    return ImagePlan(tuple(changes))
+    text = {
+        key: value if isinstance(value, str) else str(value)
+        for key, value in current.items()
+        if key in IMAGE_KEYS and value is not None
+    }
+    return ImagePlan(changes(text, target, IMAGE_KEYS))
 
 
 # --- the image alone ------------------------------------------------------
 
 
-def _status(configured: bool, findings: tuple[Finding, ...]) -> str:
-    if not configured:
-        return NOT_CONFIGURED
-    if not findings:
-        return OK
-    return '; '.join(str(f) for f in findings)
+class _Verdict:
+    """Status and error of a diagnosis, read as for flavors."""
+
+    configured: bool
+    findings: tuple[Finding, ...]
+
+    @property
+    def status(self) -> str:
+        if not self.configured:
+            return NOT_CONFIGURED
+        if not self.findings:
+            return OK
+        return '; '.join(str(f) for f in self.findings)
+
+    @property
+    def is_error(self) -> bool:
+        return any(f.severity == ERROR for f in self.findings)
 
 
 def nova_bits(raw: Any) -> int | None:
@@ -167,7 +168,7 @@ def nova_bits(raw: Any) -> int | None:
 
 
 @dataclasses.dataclass(frozen=True)
-class ImageDiagnosis:
+class ImageDiagnosis(_Verdict):
     """What Nova will do with an image's maxphysaddr properties."""
 
     mode: str | None
@@ -175,14 +176,6 @@ class ImageDiagnosis:
     filter_properties: tuple[str, ...]
     findings: tuple[Finding, ...]
     configured: bool
-
-    @property
-    def status(self) -> str:
-        return _status(self.configured, self.findings)
-
-    @property
-    def is_error(self) -> bool:
-        return any(f.severity == ERROR for f in self.findings)
 
     @property
     def valid_mode(self) -> str | None:
@@ -242,7 +235,7 @@ def diagnose_image(props: Mapping[str, Any]) -> ImageDiagnosis:
 
 
 @dataclasses.dataclass(frozen=True)
-class PairVerdict:
+class PairVerdict(_Verdict):
     """What a boot of one flavor with one image gets."""
 
     mode: str | None  # the mode the guest gets (None: no guest, or none)
@@ -252,14 +245,6 @@ class PairVerdict:
     findings: tuple[Finding, ...]
     configured: bool
     requirement: HostRequirement | None  # None when the pair has an error
-
-    @property
-    def status(self) -> str:
-        return _status(self.configured, self.findings)
-
-    @property
-    def is_error(self) -> bool:
-        return any(f.severity == ERROR for f in self.findings)
 
 
 def mode_conflict(
