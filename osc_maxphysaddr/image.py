@@ -31,8 +31,9 @@ SHOW_COLUMNS = ('ID', 'Name', 'Mode', 'Bits', 'Filter Properties', 'Status')
 
 _NOVA_NOTE = """
 Nova reads ``hw_maxphysaddr_mode`` and ``hw_maxphysaddr_bits`` from images
-too, but an image's width is never checked against the hosts: the scheduler
-filters hosts only by the flavor's ``hw:maxphysaddr_bits``. Configure the
+too, but the scheduler checks hosts only against the flavor's
+``hw:maxphysaddr_bits``: an image's width is not checked at all, or, on an
+image that names an architecture, makes scheduling fail. Configure the
 width on flavors (``openstack flavor maxphysaddr set``) and use images for
 the mode only; a flavor and an image whose modes differ cannot boot together
 (the server ends in ERROR). See the "Images" section of the guide.
