@@ -15,6 +15,7 @@ import functools
 import json
 import logging
 import urllib.parse
+import uuid
 from collections.abc import Iterator
 
 from keystoneauth1 import exceptions as ksa_exceptions
@@ -433,3 +434,93 @@ def read_inventory(conn) -> Inventory:
         holders, error = None, str(exc)
     hypervisors, microversion = list_hypervisors(conn)
     return Inventory(hypervisors, microversion, holders, error)
+
+
+# --- images (Glance v2) -----------------------------------------------------
+
+# Glance's JSON-patch media type (glance/api/v2/images.py,
+# RequestDeserializer.update). With v2.1, unlike 2.0, "add" overwrites an
+# existing property; "replace" and "remove" of a missing one answer 409.
+IMAGE_PATCH_CONTENT_TYPE = 'application/openstack-images-v2.1-json-patch'
+# Glance's [DEFAULT] api_limit_max default: the most images one page holds.
+IMAGE_PAGE_SIZE = 1000
+
+
+class ImageNotFound(LookupError):
+    pass
+
+
+class ImageAmbiguous(LookupError):
+    pass
+
+
+def _image_url(image_id: str) -> str:
+    return '/images/' + urllib.parse.quote(image_id, safe='')
+
+
+def _images(conn, query: dict[str, object]) -> list[dict]:
+    """Every image a listing with ``query`` gives, following each page.
+
+    Glance sets ``next`` while more images may follow; the next page is
+    asked for with the last image as marker on our own endpoint.
+    """
+    images: list[dict] = []
+    query = {**query, 'limit': IMAGE_PAGE_SIZE}
+    while True:
+        body = _check(
+            conn.image.get('/images?' + urllib.parse.urlencode(query))
+        )
+        page = body.get('images', [])
+        images.extend(page)
+        if not page or not body.get('next'):
+            return images
+        query['marker'] = page[-1]['id']
+
+
+def _is_uuid(value: str) -> bool:
+    # Glance's image schema makes every image ID a UUID, so other values
+    # can only be names.
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def find_images(conn, names_or_ids: list[str]) -> list[dict]:
+    """Resolve images by ID or name, as ``openstack image set`` does.
+
+    A UUID is first tried as an ID; names are looked up with Glance's
+    ``name`` filter. Each image is its Glance v2 body, with the properties
+    at the top level. Raises ImageNotFound or ImageAmbiguous.
+    """
+    found: dict[str, dict] = {}
+    for value in dict.fromkeys(names_or_ids):
+        if _is_uuid(value):
+            response = conn.image.get(_image_url(value))
+            if response.status_code != 404:
+                found[value] = _check(response)
+                continue
+        matches = _images(conn, {'name': value})
+        if not matches:
+            raise ImageNotFound(
+                f'No image with a name or ID of {value!r} exists.'
+            )
+        if len(matches) > 1:
+            raise ImageAmbiguous(
+                f'More than one image exists with the name {value!r}; '
+                'use its ID instead.'
+            )
+        found[value] = matches[0]
+    return [found[v] for v in names_or_ids]
+
+
+def patch_image(conn, image_id: str, ops: list[dict[str, str]]) -> dict:
+    """Apply JSON-patch ``ops`` to an image in one request; its new body."""
+    return _check(
+        conn.image.patch(
+            _image_url(image_id),
+            json=ops,
+            headers={'Content-Type': IMAGE_PATCH_CONTENT_TYPE},
+        )
+    )

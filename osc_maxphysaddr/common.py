@@ -9,10 +9,14 @@ from __future__ import annotations
 import argparse
 import logging
 
+from osc_lib.cli import format_columns
+
 from osc_maxphysaddr import lazy
 
 # Loaded on first use: see osc_maxphysaddr.lazy.
 core = lazy.load('osc_maxphysaddr.core')
+cloud = lazy.load('osc_maxphysaddr.cloud')
+errors = lazy.load('osc_maxphysaddr.errors')
 
 LOG = logging.getLogger(__name__)
 
@@ -123,3 +127,213 @@ def warn_placement(inventory) -> None:
         LOG.warning(
             'Hosts are unknown: %s', inventory.placement_error or 'no traits'
         )
+
+
+# --- flavors with images ---------------------------------------------------
+
+IMAGE_OPTION_HELP = (
+    'Judge the flavor as booted with this image (name or ID): the image '
+    'may set hw_maxphysaddr_mode and hw_maxphysaddr_bits too (see '
+    '"openstack image maxphysaddr show")'
+)
+
+PAIR_SHOW_COLUMNS = (
+    'ID',
+    'Name',
+    'RAM',
+    'Mode',
+    'Bits',
+    'Image ID',
+    'Image Name',
+    'Image Mode',
+    'Image Bits',
+    'Guest Mode',
+    'Guest Bits',
+    'Required Traits',
+    'Capabilities',
+    'Status',
+    'Hosts',
+)
+PAIR_LIST_COLUMNS = (
+    'ID',
+    'Name',
+    'RAM',
+    'Mode',
+    'Bits',
+    'Guest Mode',
+    'Guest Bits',
+    'Status',
+    'Hosts',
+)
+PAIR_LIST_LONG_COLUMNS = ('Required Traits', 'Capabilities')
+
+
+def _traits(verdict) -> list[str]:
+    requirement = verdict.requirement
+    return sorted(requirement.required_traits) if requirement else []
+
+
+def _capability(verdict) -> str | None:
+    return verdict.requirement.capability if verdict.requirement else None
+
+
+def pair_eligible(inventory, verdict) -> list[dict] | None:
+    """The hypervisors that can take a flavor+image pair now."""
+    if inventory is None or verdict.requirement is None:
+        return None
+    if not verdict.configured:
+        return None
+    found = core.takers(verdict.requirement, inventory.hosts())
+    if found is None:
+        return None
+    return [inventory.hypervisors[i] for i in found]
+
+
+def show_flavor_with_image(conn, parsed_args):
+    """``flavor maxphysaddr show FLAVOR --image IMAGE``: the pair's verdict.
+
+    Mode and bits are the flavor's, the image's, and what the guest gets
+    (Guest Mode and Guest Bits: the flavor's value, else the image's, as
+    Nova's libvirt driver takes them). Status and Hosts are the pair's.
+    """
+    action = f'cannot show flavor {parsed_args.flavor}'
+    with errors.as_command_error(action):
+        (flavor,) = cloud.find_flavors(conn, [parsed_args.flavor])
+        specs = cloud.flavor_extra_specs(conn, flavor)
+        (image,) = cloud.find_images(conn, [parsed_args.image])
+        verdict = core.diagnose_pair(specs, image, flavor.get('ram'))
+        inventory = None
+        if verdict.configured and verdict.requirement is not None:
+            inventory = cloud.read_inventory(conn)
+            warn_placement(inventory)
+    flavor_diagnosis = core.diagnose(specs)
+    eligible = pair_eligible(inventory, verdict)
+    columns = PAIR_SHOW_COLUMNS
+    values = [
+        flavor['id'],
+        flavor['name'],
+        flavor.get('ram'),
+        flavor_diagnosis.mode,
+        flavor_diagnosis.bits,
+        image['id'],
+        image.get('name'),
+        image.get(core.IMAGE_MODE_KEY),
+        image.get(core.IMAGE_BITS_KEY),
+        verdict.mode,
+        verdict.bits,
+        format_columns.ListColumn(_traits(verdict)),
+        _capability(verdict),
+        verdict.status,
+        None if eligible is None else len(eligible),
+    ]
+    if parsed_args.long:
+        columns += ('Host Names',)
+        values.append(
+            format_columns.ListColumn(
+                [h.get('hypervisor_hostname') for h in eligible or ()]
+            )
+        )
+    return columns, values
+
+
+def list_flavors_with_image(conn, parsed_args):
+    """``flavor maxphysaddr list --image IMAGE``: each flavor's pair verdict.
+
+    Without ``--all``, the flavors whose pair with the image is configured
+    (every flavor, when the image carries a mode or width).
+    """
+    with errors.as_command_error('cannot list flavors'):
+        (image,) = cloud.find_images(conn, [parsed_args.image])
+        judged = [
+            (
+                flavor,
+                specs,
+                core.diagnose_pair(specs, image, flavor.get('ram')),
+            )
+            for flavor, specs in cloud.all_flavors(conn)
+        ]
+        if not parsed_args.all:
+            judged = [j for j in judged if j[2].configured]
+        inventory = None
+        if any(v.requirement is not None for *_, v in judged):
+            inventory = cloud.read_inventory(conn)
+            warn_placement(inventory)
+    columns = PAIR_LIST_COLUMNS + (
+        PAIR_LIST_LONG_COLUMNS if parsed_args.long else ()
+    )
+    rows = []
+    stranded = []
+    for flavor, specs, verdict in judged:
+        own = core.diagnose(specs)
+        eligible = pair_eligible(inventory, verdict)
+        if eligible == []:
+            stranded.append(label(flavor))
+        row = [
+            flavor['id'],
+            flavor['name'],
+            flavor.get('ram'),
+            own.mode,
+            own.bits,
+            verdict.mode,
+            verdict.bits,
+            verdict.status,
+            None if eligible is None else len(eligible),
+        ]
+        if parsed_args.long:
+            row += [
+                format_columns.ListColumn(_traits(verdict)),
+                _capability(verdict),
+            ]
+        rows.append(tuple(row))
+    if stranded:
+        LOG.warning(
+            'No hypervisor can take these flavors with image %s now: %s',
+            label(image),
+            ', '.join(stranded),
+        )
+    return columns, rows
+
+
+def warn_mode_conflicts(pairs) -> int:
+    """Warn about each (flavor, flavor specs, image, image props) pair
+    whose modes Nova would refuse together; return how many."""
+    count = 0
+    for flavor, specs, image, props in pairs:
+        conflict = core.mode_conflict(specs, props)
+        if conflict is not None:
+            count += 1
+            LOG.warning(
+                'Flavor %s has %s=%s and image %s has %s=%s: Nova accepts '
+                'a boot of the two, then its scheduler raises '
+                'FlavorImageConflict and the server ends in ERROR.',
+                label(flavor),
+                core.MODE_KEY,
+                conflict[0],
+                label(image),
+                core.IMAGE_MODE_KEY,
+                conflict[1],
+            )
+    return count
+
+
+def warn_flavor_set_conflicts(conn, mode: str, image_refs) -> None:
+    """``flavor maxphysaddr set --image``: warn about conflicting images.
+
+    Read before anything is written; an image that cannot be read fails
+    the command.
+    """
+    with errors.as_command_error('cannot read the images'):
+        images = cloud.find_images(conn, list(image_refs))
+    for image in images:
+        conflict = core.mode_conflict({core.MODE_KEY: mode}, image)
+        if conflict is not None:
+            LOG.warning(
+                'Image %s has %s=%s, and the flavors get %s=%s: Nova '
+                'accepts a boot of the two, then its scheduler raises '
+                'FlavorImageConflict and the server ends in ERROR.',
+                label(image),
+                core.IMAGE_MODE_KEY,
+                conflict[1],
+                core.MODE_KEY,
+                conflict[0],
+            )

@@ -40,6 +40,8 @@ EXPECTED = (
     cloud.FlavorNotFound,
     cloud.FlavorAmbiguous,
     cloud.NoUsableMicroversion,
+    cloud.ImageNotFound,
+    cloud.ImageAmbiguous,
 )
 
 
@@ -53,6 +55,8 @@ def as_command_error(action: str) -> Iterator[None]:
         cloud.FlavorNotFound,
         cloud.FlavorAmbiguous,
         cloud.NoUsableMicroversion,
+        cloud.ImageNotFound,
+        cloud.ImageAmbiguous,
     ) as exc:
         raise osc_exceptions.CommandError(str(exc)) from exc
     except EXPECTED as exc:

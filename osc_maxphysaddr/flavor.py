@@ -306,6 +306,14 @@ hypervisors can take it.
             '(QEMU would not start, or devices would lose their BARs)',
         )
         parser.add_argument(
+            '--image',
+            metavar='<image>',
+            action='append',
+            default=[],
+            help='Warn if this image (name or ID) sets a different '
+            'hw_maxphysaddr_mode (repeat for several images)',
+        )
+        parser.add_argument(
             '--dry-run',
             action='store_true',
             help='Show the keys that would be added, changed and removed; '
@@ -390,6 +398,12 @@ hypervisors can take it.
             )
 
     def take_action(self, parsed_args):
+        if parsed_args.image:
+            common.warn_flavor_set_conflicts(
+                self.app.client_manager.sdk_connection,
+                parsed_args.mode,
+                parsed_args.image,
+            )
         result = super().take_action(parsed_args)
         if parsed_args.mode == core.PASSTHROUGH:
             self.notice(PASSTHROUGH_REMINDER)
@@ -454,10 +468,15 @@ json`` the layout is a list of regions in bytes.
             'smallest width that works)',
         )
         common.add_platform_options(parser)
+        parser.add_argument(
+            '--image', metavar='<image>', help=common.IMAGE_OPTION_HELP
+        )
         return parser
 
     def take_action(self, parsed_args):
         conn = self.app.client_manager.sdk_connection
+        if parsed_args.image:
+            return common.show_flavor_with_image(conn, parsed_args)
         action = f'cannot show flavor {parsed_args.flavor}'
         with errors.as_command_error('invalid request'):
             platform = common.platform(conn, parsed_args)
@@ -526,12 +545,17 @@ the same requests as ``hypervisor maxphysaddr list``, never per flavor.
             help='Also list the required traits and capabilities',
         )
         common.add_platform_options(parser)
+        parser.add_argument(
+            '--image', metavar='<image>', help=common.IMAGE_OPTION_HELP
+        )
         return parser
 
     def take_action(self, parsed_args):
         conn = self.app.client_manager.sdk_connection
         with errors.as_command_error('invalid request'):
             platform = common.platform(conn, parsed_args)
+        if parsed_args.image:
+            return common.list_flavors_with_image(conn, parsed_args)
         with errors.as_command_error('cannot list flavors'):
             flavors = cloud.all_flavors(conn)
             diagnosed = []

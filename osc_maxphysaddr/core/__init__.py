@@ -20,6 +20,8 @@ parse, call this, call the cloud and format. One module per concern (Nova
     hypervisors as the rules see them, read from ``cpu_info``
 ``scheduler``
     which hosts admit a flavor, and capacity planning (``--bits auto``)
+``images``
+    the width on Glance images, and the verdict of a flavor+image pair
 
 The names the commands use are re-exported here, so ``core.diagnose``
 works without knowing which module holds it.
@@ -66,6 +68,18 @@ from osc_maxphysaddr.core.hosts import UP
 from osc_maxphysaddr.core.hosts import Host
 from osc_maxphysaddr.core.hosts import bits_from_cpu_info
 from osc_maxphysaddr.core.hosts import cpu_vendor_model
+from osc_maxphysaddr.core.images import FILTER_PROPERTIES
+from osc_maxphysaddr.core.images import IMAGE_BITS_KEY
+from osc_maxphysaddr.core.images import IMAGE_KEYS
+from osc_maxphysaddr.core.images import IMAGE_MODE_KEY
+from osc_maxphysaddr.core.images import ImageDiagnosis
+from osc_maxphysaddr.core.images import ImagePlan
+from osc_maxphysaddr.core.images import PairVerdict
+from osc_maxphysaddr.core.images import diagnose_image
+from osc_maxphysaddr.core.images import diagnose_pair
+from osc_maxphysaddr.core.images import image_plan
+from osc_maxphysaddr.core.images import image_properties
+from osc_maxphysaddr.core.images import mode_conflict
 from osc_maxphysaddr.core.scheduler import HostRequirement
 from osc_maxphysaddr.core.scheduler import auto_bits
 from osc_maxphysaddr.core.scheduler import auto_pool
@@ -99,6 +113,18 @@ __all__ = [
     'AMD',
     'INTEL',
     'BIOS',
+    'FILTER_PROPERTIES',
+    'IMAGE_BITS_KEY',
+    'IMAGE_KEYS',
+    'IMAGE_MODE_KEY',
+    'ImageDiagnosis',
+    'ImagePlan',
+    'PairVerdict',
+    'diagnose_image',
+    'diagnose_pair',
+    'image_plan',
+    'image_properties',
+    'mode_conflict',
     'BITS_KEY',
     'CAPABILITY_KEY',
     'DEFAULT_FIRMWARE',

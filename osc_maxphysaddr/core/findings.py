@@ -143,3 +143,98 @@ class Finding:
 def finding(code: str, **values: Any) -> Finding:
     """The finding ``code`` with its template filled in."""
     return Finding(code, RULES[code].template.format(**values))
+
+
+# Findings about the width on Glance images and about a flavor+image pair
+# (see :mod:`.images` for the Nova code behind each).
+_IMAGE_MODE = 'hw_maxphysaddr_mode'
+_IMAGE_BITS = 'hw_maxphysaddr_bits'
+IMAGE_RULES = {
+    rule.code: rule
+    for rule in (
+        Rule(
+            'image-invalid-mode',
+            ERROR,
+            f'{_IMAGE_MODE} is {{value!r}}, not emulate or passthrough: '
+            'Nova refuses to boot the image (HTTP 400, invalid image '
+            'metadata)',
+        ),
+        Rule(
+            'image-invalid-bits',
+            ERROR,
+            f'{_IMAGE_BITS} is {{value!r}}, not an integer: Nova refuses '
+            'to boot the image (HTTP 400, invalid image metadata)',
+        ),
+        Rule(
+            'image-bits-out-of-range',
+            ERROR,
+            f"{_IMAGE_BITS} is {{value}}, outside QEMU's {MIN_BITS} to "
+            f'{MAX_BITS}: the guest does not boot',
+        ),
+        Rule(
+            'image-bits-with-filter-properties',
+            ERROR,
+            f"{_IMAGE_BITS} together with {{properties}}: Nova's "
+            'ImagePropertiesFilter fails on every host when it checks '
+            'image bits, so no server boots from the image; remove '
+            f'{_IMAGE_BITS} and put the width on the flavor',
+        ),
+        Rule(
+            'image-bits',
+            WARNING,
+            f'Nova does not schedule by {_IMAGE_BITS} on an image: it '
+            "checks hosts only against the flavor's width, so a host with "
+            'fewer bits can take the guest and libvirt then refuses it; put '
+            f'the width on the flavor ({BITS_KEY})',
+        ),
+        Rule(
+            'image-bits-without-mode',
+            ERROR,
+            f'{_IMAGE_BITS} is set without {_IMAGE_MODE}: libvirt uses it '
+            'only with a flavor that sets a mode, and refuses it with '
+            'passthrough',
+        ),
+        Rule(
+            'image-passthrough-with-bits',
+            ERROR,
+            f'passthrough mode cannot take {_IMAGE_BITS}: libvirt refuses '
+            'a width with passthrough, so the guest does not boot',
+        ),
+        Rule(
+            'image-emulate-without-bits',
+            WARNING,
+            f'emulate mode without {_IMAGE_BITS}: the width must come '
+            f"from the flavor's {BITS_KEY}, and a flavor without one "
+            'boots no guest from this image',
+        ),
+        Rule(
+            'flavor-image-mode-conflict',
+            ERROR,
+            f"the flavor's {MODE_KEY} is {{flavor!r}} and the image's "
+            f'{_IMAGE_MODE} is {{image!r}}: Nova accepts the boot, then '
+            'its scheduler raises FlavorImageConflict and the server ends '
+            'in ERROR',
+        ),
+        Rule(
+            'pair-emulate-without-bits',
+            ERROR,
+            'emulate mode with no width on the flavor or the image: '
+            'libvirt refuses emulate without a width, so the guest does '
+            'not boot',
+        ),
+        Rule(
+            'pair-passthrough-with-bits',
+            ERROR,
+            'passthrough mode with a width of {bits} from the other side: '
+            'libvirt refuses a width with passthrough, so the guest does '
+            'not boot',
+        ),
+        Rule(
+            'image-bits-ignored',
+            WARNING,
+            "libvirt uses the flavor's {flavor} bits; the image's "
+            '{image} bits are ignored',
+        ),
+    )
+}
+RULES.update(IMAGE_RULES)

@@ -167,22 +167,35 @@ def plan(current: Mapping[str, str], target: Mapping[str, str]) -> SpecPlan:
     Only :data:`MANAGED_KEYS` are ever touched: a managed key missing from
     ``target`` is removed, every other key of the flavor is left alone.
     """
-    unknown = set(target) - set(MANAGED_KEYS)
+    return SpecPlan(changes(current, target, MANAGED_KEYS))
+
+
+def changes(
+    current: Mapping[str, str],
+    target: Mapping[str, str],
+    keys: tuple[str, ...],
+) -> tuple[Change, ...]:
+    """The changes of ``keys`` (only) that turn ``current`` into ``target``.
+
+    A key missing from ``target`` is removed; a target key outside ``keys``
+    is refused.
+    """
+    unknown = set(target) - set(keys)
     if unknown:
         raise MaxphysaddrError(f'not maxphysaddr keys: {sorted(unknown)}')
-    changes = []
-    for key in MANAGED_KEYS:
+    found = []
+    for key in keys:
         old = current.get(key)
         new = target.get(key)
         if old == new:
             continue
         if new is None:
-            changes.append(Change(key, 'remove', old, None))
+            found.append(Change(key, 'remove', old, None))
         elif old is None:
-            changes.append(Change(key, 'add', None, new))
+            found.append(Change(key, 'add', None, new))
         else:
-            changes.append(Change(key, 'change', old, new))
-    return SpecPlan(tuple(changes))
+            found.append(Change(key, 'change', old, new))
+    return tuple(found)
 
 
 def apply(current: Mapping[str, str], spec_plan: SpecPlan) -> dict[str, str]:

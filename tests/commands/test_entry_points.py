@@ -27,6 +27,9 @@ def test_the_four_commands_and_list_are_registered():
         'flavor maxphysaddr show',
         'flavor maxphysaddr unset',
         'hypervisor maxphysaddr list',
+        'image maxphysaddr set',
+        'image maxphysaddr show',
+        'image maxphysaddr unset',
     ]
 
 
@@ -45,6 +48,7 @@ def test_complete_lists_the_commands(cloud):
     assert result.code == 0, result.err
     assert "cmds_flavor_maxphysaddr='list set show unset'" in result.out
     assert "cmds_hypervisor_maxphysaddr='list'" in result.out
+    assert "cmds_image_maxphysaddr='set show unset'" in result.out
     assert '--bits' in result.out and '--dry-run' in result.out
 
 
@@ -78,7 +82,8 @@ def test_command_modules_defer_the_rest_of_the_plugin():
     # must not load the core, os-traits or the SDK calls until used.
     loaded = modules_loaded_by(
         'import openstackclient.shell, osc_lib.cli.format_columns; '
-        'import osc_maxphysaddr.flavor, osc_maxphysaddr.hypervisor'
+        'import osc_maxphysaddr.flavor, osc_maxphysaddr.hypervisor, '
+        'osc_maxphysaddr.image'
     )
     ours = [name for name in loaded if 'maxphysaddr' in name]
     assert ours == [
@@ -86,6 +91,7 @@ def test_command_modules_defer_the_rest_of_the_plugin():
         'osc_maxphysaddr.common',
         'osc_maxphysaddr.flavor',
         'osc_maxphysaddr.hypervisor',
+        'osc_maxphysaddr.image',
         'osc_maxphysaddr.lazy',
         'osc_maxphysaddr.plugin',  # OSC's shell loads every plugin.py
     ]
@@ -110,3 +116,11 @@ def test_help_texts_name_the_pins_and_traits_the_code_uses():
     assert f'microversion {cloud.HYPERVISOR_MICROVERSION} ' in epilog
     assert os_traits.COMPUTE_ADDRESS_SPACE_EMULATED in epilog
     assert os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH in epilog
+
+
+def test_image_help_names_glance_patch_media_type():
+    from osc_maxphysaddr import cloud
+    from osc_maxphysaddr import image
+
+    note = ' '.join(image._WRITE_NOTE.split())
+    assert f'``{cloud.IMAGE_PATCH_CONTENT_TYPE}``' in note

@@ -1,4 +1,4 @@
-"""Local emulation of Keystone v3, Nova and Placement for tests.
+"""Local emulation of Keystone v3, Nova, Placement and Glance for tests.
 
 Public API::
 
@@ -13,6 +13,7 @@ from tests.emulation.state import CloudState
 from tests.emulation.state import Config
 from tests.emulation.state import Flavor
 from tests.emulation.state import Hypervisor
+from tests.emulation.state import Image
 from tests.emulation.state import ResourceProvider
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     'EmulatedCloud',
     'Flavor',
     'Hypervisor',
+    'Image',
     'RequestLog',
     'RequestRecord',
     'ResourceProvider',

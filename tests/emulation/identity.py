@@ -55,6 +55,7 @@ def endpoints(state: CloudState, base_url: str) -> dict[str, str]:
     }
     if state.config.placement_in_catalog:
         urls['placement'] = f'{base_url}/placement'
+    urls['image'] = f'{base_url}/image'
     return urls
 
 
@@ -62,6 +63,7 @@ _SERVICE_NAMES = {
     'identity': 'keystone',
     'compute': 'nova',
     'placement': 'placement',
+    'image': 'glance',
 }
 
 

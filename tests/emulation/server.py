@@ -1,4 +1,4 @@
-"""One HTTP server on 127.0.0.1 hosting /identity, /compute, /placement."""
+"""One HTTP server on 127.0.0.1: /identity, /compute, /placement, /image."""
 
 import collections
 import dataclasses
@@ -14,12 +14,13 @@ import yaml
 
 from tests.emulation import compute
 from tests.emulation import identity
+from tests.emulation import image
 from tests.emulation import placement
 from tests.emulation import wire
 from tests.emulation.state import DEFAULT_DOMAIN_NAME
 from tests.emulation.state import CloudState
 
-SERVICES = ('identity', 'compute', 'placement')
+SERVICES = ('identity', 'compute', 'placement', 'image')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,7 +106,7 @@ def _kind(service: str, route: str) -> str:
         return 'auth' if route.startswith('/v3/auth') else 'discovery'
     if service == 'compute' and route in ('', compute.API_ROOT):
         return 'discovery'
-    if service == 'placement' and route == '':
+    if service in ('placement', 'image') and route == '':
         return 'discovery'
     return 'api'
 
@@ -166,7 +167,7 @@ _AUTH_KEYS = (
 
 
 class EmulatedCloud:
-    """Keystone v3 + Nova + Placement emulation on one local port.
+    """Keystone v3 + Nova + Placement + Glance emulation on one local port.
 
     >>> with EmulatedCloud(state) as cloud:
     ...     shell.main(cloud.os_args() + ['flavor', 'list'])
@@ -183,6 +184,7 @@ class EmulatedCloud:
         self._thread: threading.Thread | None = None
         self._compute = compute.ComputeService(self.state)
         self._placement = placement.PlacementService(self.state)
+        self._image = image.ImageService(self.state)
 
     # -- lifecycle ------------------------------------------------------
     def start(self) -> 'EmulatedCloud':
@@ -339,6 +341,8 @@ class EmulatedCloud:
             return identity.handle(self.state, req)
         if service == 'compute':
             return self._compute.handle(req)
+        if service == 'image':
+            return self._image.handle(req)
         return self._placement.handle(req)
 
     @staticmethod
@@ -361,6 +365,8 @@ class EmulatedCloud:
             body = compute.fault_body(fault.status, fault.message)
         elif service == 'placement':
             body = placement.error_body(fault.status, fault.message, None)
+        elif service == 'image':
+            return image.error(fault.status, fault.message)
         else:
             body = {
                 'error': {

@@ -109,6 +109,21 @@ class ResourceProvider:
 
 
 @dataclasses.dataclass
+class Image:
+    """A Glance image record; ``properties`` are its additional ones."""
+
+    id: str
+    name: str | None
+    owner: str  # project id
+    visibility: str = 'public'
+    status: str = 'active'
+    protected: bool = False
+    properties: dict[str, str] = dataclasses.field(default_factory=dict)
+    created_at: str = '2026-01-01T00:00:00Z'
+    updated_at: str = '2026-01-01T00:00:00Z'
+
+
+@dataclasses.dataclass
 class User:
     name: str
     id: str
@@ -163,6 +178,9 @@ class CloudState:
         self.custom_traits: set[str] = set()
         self.users: dict[str, User] = {}
         self.faults: list[Fault] = []
+        # Glance images by id, in creation order.
+        self.images: dict[str, Image] = {}
+        self._clock = 0
         # Issued Keystone tokens: token id -> user name.
         self.tokens: dict[str, str] = {}
         # Bumped on every hypervisor change; serialisation caches key on it.
@@ -264,6 +282,44 @@ class CloudState:
                 t for t in rp.traits if t.startswith('CUSTOM_')
             )
         return rp
+
+    # -- images -----------------------------------------------------------
+    def add_image(
+        self,
+        name: str | None,
+        properties: dict[str, str] | None = None,
+        *,
+        owner_user: str = 'admin',
+        visibility: str = 'public',
+        image_id: str | None = None,
+    ) -> Image:
+        with self.lock:
+            stamp = self.next_timestamp()
+            image = Image(
+                id=image_id or stable_uuid('image', len(self.images)),
+                name=name,
+                owner=self.users[owner_user].project_id,
+                visibility=visibility,
+                properties=dict(properties or {}),
+                created_at=stamp,
+                updated_at=stamp,
+            )
+            self.images[image.id] = image
+        return image
+
+    def image_by_name(self, name: str) -> Image:
+        with self.lock:
+            for image in self.images.values():
+                if image.name == name:
+                    return image
+        raise KeyError(name)
+
+    def next_timestamp(self) -> str:
+        """A later timestamp on each call, as Glance writes them."""
+        with self.lock:
+            self._clock += 1
+            minutes, seconds = divmod(self._clock, 60)
+            return f'2026-01-01T00:{minutes:02d}:{seconds:02d}Z'
 
     # -- faults -----------------------------------------------------------
     def inject_fault(

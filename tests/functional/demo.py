@@ -3,10 +3,12 @@
 With ``OS_CLOUD`` set, it only reads that cloud (``hypervisor maxphysaddr
 list`` and ``flavor maxphysaddr list``): it never writes to a cloud it did
 not build. Otherwise it builds the project's real local cloud (Keystone,
-Nova API and Placement on 127.0.0.1, see ``tests/functional/cloud``), gives
-a new 1 TiB flavor a 42-bit width, shows it and the hypervisors that can
-take it, says how to keep using such a cloud, and stops the cloud it
-started (a cloud that was already running is left running).
+Nova API, Placement and Glance on 127.0.0.1, see
+``tests/functional/cloud``), gives a new 1 TiB flavor a 42-bit width, shows
+it and the hypervisors that can take it, shows the verdict of that flavor
+with an image of another mode, says how to keep using such a cloud, and
+stops the cloud it started (a cloud that was already running is left
+running).
 """
 
 import os
@@ -20,6 +22,7 @@ from tests.functional.cloud import layout as lay
 
 OPENSTACK = pathlib.Path(sys.executable).parent / 'openstack'
 FLAVOR = 'demo.1tib'
+IMAGE = 'demo.image'
 HOSTS = 20
 STEPS = (  # (command, exit code)
     ('hypervisor maxphysaddr list', 0),
@@ -29,6 +32,10 @@ STEPS = (  # (command, exit code)
     (f'flavor maxphysaddr show {FLAVOR}', 0),
     (f'hypervisor maxphysaddr list --flavor {FLAVOR}', 0),
     ('flavor maxphysaddr list', 0),
+    # an image with another mode: written, with a warning about the flavor
+    (f'image maxphysaddr set {IMAGE} --mode passthrough --flavor {FLAVOR}', 0),
+    (f'flavor maxphysaddr show {FLAVOR} --image {IMAGE}', 0),
+    (f'image maxphysaddr unset {IMAGE}', 0),
 )
 
 
@@ -71,6 +78,9 @@ def on_local_cloud():
                 conn.compute.create_flavor(
                     name=FLAVOR, ram=1 << 20, vcpus=64, disk=10
                 )
+            listing = conn.image.get('/images?name=' + IMAGE)
+            if not listing.json()['images']:
+                conn.image.post('/images', json={'name': IMAGE})
         finally:
             conn.close()
         for command, expect in STEPS:

@@ -1,10 +1,11 @@
 """A small real OpenStack cloud on loopback for the functional tests.
 
-Keystone, Placement and the Nova compute API run under gunicorn from a
-virtualenv of their own (pinned by ``constraints.txt``), on free ports of
-127.0.0.1, with sqlite databases and configuration under one state
-directory. No nova-compute runs: ``seed`` writes compute nodes with Nova's
-own objects and the matching resource providers through Placement's API.
+Keystone, Placement, the Nova compute API and the Glance image API run
+under gunicorn from a virtualenv of their own (pinned by
+``constraints.txt``), on free ports of 127.0.0.1, with sqlite databases and
+configuration under one state directory. No nova-compute runs: ``seed``
+writes compute nodes with Nova's own objects and the matching resource
+providers through Placement's API.
 
 Run ``python -m tests.functional.cloud --help`` for the command line;
 ``tests/functional/conftest.py`` uses :class:`~.cloud.DevCloud` directly.
@@ -15,7 +16,7 @@ Each concern lives in its own module:
 ``venv``
     the server virtualenv and its stamp
 ``configs``
-    keystone.conf, placement.conf, nova.conf, clouds.yaml
+    keystone.conf, placement.conf, nova.conf, glance-api.conf, clouds.yaml
 ``schema``
     the ``*-manage`` database steps
 ``procs``

@@ -1,8 +1,8 @@
 """Keystone's side: SDK connections, the catalog, service and member users.
 
 Everything goes through the Identity API as the bootstrap admin and is
-idempotent, so ``up`` can re-run it after the ports changed. Nova and
-Placement each get a service user with the ``service`` role in the
+idempotent, so ``up`` can re-run it after the ports changed. Nova,
+Placement and Glance each get a service user with the ``service`` role in the
 ``service`` project: keystonemiddleware validates users' tokens with it.
 """
 
@@ -90,7 +90,7 @@ def register(layout, ports):
     member_role = _role(ident, 'member')
 
     service_project = _project(ident, lay.SERVICE_PROJECT, domain_id)
-    for name in ('nova', 'placement'):
+    for name in ('nova', 'placement', 'glance'):
         user = _user(
             ident, name, lay.SERVICE_PASSWORD, service_project, domain_id
         )
@@ -116,5 +116,10 @@ def register(layout, ports):
         ident,
         _service(ident, 'placement', 'placement'),
         configs.url(ports, 'placement'),
+    )
+    _endpoints(
+        ident,
+        _service(ident, 'glance', 'image'),
+        configs.url(ports, 'glance'),
     )
     conn.close()

@@ -101,7 +101,7 @@ class DevCloud:
                 self._children['keystone'],
             )
             catalog.register(self.layout, ports)
-            for service in ('placement', 'nova'):
+            for service in ('placement', 'nova', 'glance'):
                 procs.wait_ready(
                     self.layout,
                     service,

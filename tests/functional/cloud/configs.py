@@ -101,6 +101,30 @@ def nova_conf(layout, ports):
     )
 
 
+def glance_conf(layout, ports):
+    """Glance 33 (2026.2) with one file store under the state directory."""
+    store = layout.glance_store
+    return _ini(
+        {
+            'DEFAULT': {
+                'log_file': layout.log_dir / 'glance.log',
+                'node_staging_uri': f'file://{store / "staging"}',
+                'image_cache_dir': store / 'cache',
+                'enabled_import_methods': '[]',
+            },
+            'database': {'connection': layout.db_url('glance')},
+            'keystone_authtoken': _authtoken(ports, 'glance'),
+            'paste_deploy': {'flavor': 'keystone'},
+            'glance_store': {
+                'stores': 'file',
+                'default_store': 'file',
+                'filesystem_store_datadir': store / 'images',
+            },
+            'oslo_concurrency': {'lock_path': layout.lock_dir},
+        }
+    )
+
+
 def clouds_yaml(ports):
     def entry(name, user, password, project):
         return '\n'.join(
@@ -144,6 +168,8 @@ def write_all(layout, ports):
         layout.run_dir,
         layout.lock_dir,
         layout.keystone_keys,
+        layout.glance_store / 'images',
+        layout.glance_store / 'staging',
         *(layout.conf_dir(s) for s in lay.SERVICES),
     ):
         path.mkdir(parents=True, exist_ok=True)
@@ -158,6 +184,11 @@ def write_all(layout, ports):
     shutil.copyfile(
         layout.venv / 'etc' / 'nova' / 'api-paste.ini',
         etc('nova') / 'api-paste.ini',
+    )
+    (etc('glance') / 'glance-api.conf').write_text(glance_conf(layout, ports))
+    shutil.copyfile(
+        layout.venv / 'etc' / 'glance' / 'glance-api-paste.ini',
+        etc('glance') / 'glance-api-paste.ini',
     )
     layout.clouds_yaml.write_text(clouds_yaml(ports))
 
@@ -175,4 +206,5 @@ def service_env(layout, service):
             'OS_NOVA_CONFIG_DIR': etc,
             'OS_NOVA_CONFIG_FILES': 'api-paste.ini;nova.conf',
         },
+        'glance': {'OS_GLANCE_CONFIG_DIR': etc},
     }[service]

@@ -18,6 +18,7 @@ SERVER_PACKAGES = (
     'keystone',
     'nova',
     'openstack-placement',
+    'glance',
     'gunicorn',
 )
 
@@ -34,7 +35,7 @@ MEMBER_PASSWORD = 'devcloud-member'  # noqa: S105
 SERVICE_PASSWORD = 'devcloud-service'  # noqa: S105
 SERVICE_PROJECT = 'service'
 
-SERVICES = ('keystone', 'placement', 'nova')
+SERVICES = ('keystone', 'placement', 'nova', 'glance')
 
 
 def _default_venv():
@@ -110,6 +111,16 @@ class Layout:
     @property
     def schema_stamp(self):
         return self.state / 'schema.done'
+
+    @property
+    def glance_schema_stamp(self):
+        # Apart from schema_stamp: state dirs made before Glance joined.
+        return self.state / 'glance-schema.done'
+
+    @property
+    def glance_store(self):
+        """Glance's file store: image data, staging and cache."""
+        return self.state / 'glance-store'
 
     @property
     def manifest(self):

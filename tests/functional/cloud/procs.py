@@ -17,7 +17,7 @@ from tests.functional.cloud import configs
 from tests.functional.cloud import layout as lay
 
 # sqlite allows one writer: Placement takes the seeder's parallel writes.
-WORKERS = {'keystone': 2, 'placement': 1, 'nova': 2}
+WORKERS = {'keystone': 2, 'placement': 1, 'nova': 2, 'glance': 1}
 READY_TIMEOUT = 120
 
 

@@ -1,6 +1,6 @@
 """WSGI entry points for gunicorn, imported inside the cloud virtualenv.
 
-Nova and Keystone hand ``sys.argv`` to oslo.config, which rejects
+Nova, Keystone and Glance hand ``sys.argv`` to oslo.config, which rejects
 gunicorn's own arguments, so each factory resets it before importing the
 upstream entry module. The config files come from the ``OS_*_CONFIG_*``
 environment variables that ``procs`` sets. Used as
@@ -26,3 +26,7 @@ def placement():
 
 def nova():
     return _load('nova-api-os-compute', 'nova.wsgi.osapi_compute')
+
+
+def glance():
+    return _load('glance-api', 'glance.wsgi.api')

@@ -1,0 +1,381 @@
+"""The width on Glance images, and what Nova does with a flavor+image pair.
+
+Read against Nova 29.0.0 (2024.1) to 34.0.0 (2026.2), where this code is
+unchanged:
+
+* ``nova/objects/image_meta.py``: ImageMetaProps 1.36 added
+  ``hw_maxphysaddr_mode`` (an enum of ``emulate`` and ``passthrough``) and
+  ``hw_maxphysaddr_bits`` (an integer). ``nova.compute.api``'s
+  ``_get_image_meta_obj`` turns a value these fields refuse into HTTP 400
+  at boot ("Invalid image metadata"). Glance itself accepts any string.
+* ``nova/virt/hardware.py``, ``get_maxphysaddr_mode``: the flavor's
+  ``hw:maxphysaddr_mode`` or the image's ``hw_maxphysaddr_mode``;
+  ``_get_unique_flavor_image_meta`` raises FlavorImageConflict when both are
+  set and differ (compared as stored). It runs in the scheduler
+  (``nova/scheduler/utils.py``, ``ResourceRequest``'s
+  ``_translate_maxphysaddr_request``, which also requires the mode's trait
+  for an image-only mode), so the boot request is accepted and the server
+  ends in ERROR.
+* ``nova/virt/libvirt/driver.py``, ``_get_guest_cpu_config_maxphysaddr``:
+  mode and bits are each the flavor's value, else the image's; they are
+  never compared. No mode, no ``<maxphysaddr>`` element.
+* ``nova/scheduler/filters/compute_capabilities_filter.py`` turns only the
+  flavor's ``hw:maxphysaddr_bits`` into a ``>= <bits>`` host check.
+* ``nova/scheduler/filters/image_props_filter.py``: ``_instance_supported``
+  returns True before its bits check unless the image names
+  ``hw_architecture``, ``img_hv_type`` or ``hw_vm_mode`` (or the legacy
+  ``architecture``, ``hypervisor_type``, ``vm_mode``) or
+  ``[filter_scheduler] image_properties_default_architecture`` is set.
+  When the check is reached, ``_compare_maxphysaddr_bits`` calls ``.get``
+  on ``host_state.cpu_info``, which the HostState copies from the compute
+  node as a JSON string, and raises AttributeError: scheduling fails.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from osc_maxphysaddr.core.diagnosis import Diagnosis
+from osc_maxphysaddr.core.diagnosis import diagnose
+from osc_maxphysaddr.core.findings import ERROR
+from osc_maxphysaddr.core.findings import NOT_CONFIGURED
+from osc_maxphysaddr.core.findings import OK
+from osc_maxphysaddr.core.findings import Finding
+from osc_maxphysaddr.core.findings import finding
+from osc_maxphysaddr.core.scheduler import HostRequirement
+from osc_maxphysaddr.core.specs import EMULATE
+from osc_maxphysaddr.core.specs import FORBIDDEN
+from osc_maxphysaddr.core.specs import MAX_BITS
+from osc_maxphysaddr.core.specs import MIN_BITS
+from osc_maxphysaddr.core.specs import MODE_KEY
+from osc_maxphysaddr.core.specs import MODE_TRAITS
+from osc_maxphysaddr.core.specs import MODES
+from osc_maxphysaddr.core.specs import PASSTHROUGH
+from osc_maxphysaddr.core.specs import TRAIT_KEYS
+from osc_maxphysaddr.core.specs import Change
+from osc_maxphysaddr.core.specs import Config
+from osc_maxphysaddr.core.specs import capability_for
+from osc_maxphysaddr.core.specs import changes
+
+IMAGE_MODE_KEY = 'hw_maxphysaddr_mode'
+IMAGE_BITS_KEY = 'hw_maxphysaddr_bits'
+#: The only image properties this plugin ever writes or removes.
+IMAGE_KEYS = (IMAGE_MODE_KEY, IMAGE_BITS_KEY)
+
+#: The image properties that make ImagePropertiesFilter reach its bits
+#: check, current names first, then the legacy names Nova maps onto them
+#: (ImageMetaProps._legacy_property_map).
+FILTER_PROPERTIES = (
+    'hw_architecture',
+    'img_hv_type',
+    'hw_vm_mode',
+    'architecture',
+    'hypervisor_type',
+    'vm_mode',
+)
+
+FLAVOR = 'flavor'
+IMAGE = 'image'
+
+
+def image_properties(config: Config) -> dict[str, str]:
+    """The image properties a configuration stands for (Glance: strings)."""
+    props = {IMAGE_MODE_KEY: config.mode}
+    if config.bits is not None:
+        props[IMAGE_BITS_KEY] = str(config.bits)
+    return props
+
+
+@dataclasses.dataclass(frozen=True)
+class ImagePlan:
+    """The property changes that turn an image's properties into the target."""
+
+    changes: tuple[Change, ...]
+
+    @property
+    def is_noop(self) -> bool:
+        return not self.changes
+
+    def json_patch(self) -> list[dict[str, str]]:
+        """Glance v2 JSON-patch operations for these changes.
+
+        ``add`` for a new property, ``replace`` for one the image has, and
+        ``remove``: Glance answers 409 when ``replace`` or ``remove`` finds
+        no such property, so a concurrent change is not overwritten blindly.
+        """
+        ops = []
+        for change in self.changes:
+            op = {'add': 'add', 'change': 'replace', 'remove': 'remove'}
+            entry = {'op': op[change.action], 'path': '/' + change.key}
+            if change.new is not None:
+                entry['value'] = change.new
+            ops.append(entry)
+        return ops
+
+
+def image_plan(
+    current: Mapping[str, Any], target: Mapping[str, str]
+) -> ImagePlan:
+    """Diff an image's properties against the target maxphysaddr ones.
+
+    Only :data:`IMAGE_KEYS` are compared; every other property is left out
+    of the plan.
+    """
+    text = {
+        key: value if isinstance(value, str) else str(value)
+        for key, value in current.items()
+        if key in IMAGE_KEYS and value is not None
+    }
+    return ImagePlan(changes(text, target, IMAGE_KEYS))
+
+
+# --- the image alone ------------------------------------------------------
+
+
+class _Verdict:
+    """Status and error of a diagnosis, read as for flavors."""
+
+    configured: bool
+    findings: tuple[Finding, ...]
+
+    @property
+    def status(self) -> str:
+        if not self.configured:
+            return NOT_CONFIGURED
+        if not self.findings:
+            return OK
+        return '; '.join(str(f) for f in self.findings)
+
+    @property
+    def is_error(self) -> bool:
+        return any(f.severity == ERROR for f in self.findings)
+
+
+def nova_bits(raw: Any) -> int | None:
+    """The image's width as Nova's IntegerField reads it, or None.
+
+    Nova coerces with ``int()``, which takes surrounding spaces; anything
+    ``int()`` refuses fails the boot with HTTP 400.
+    """
+    if isinstance(raw, bool):
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageDiagnosis(_Verdict):
+    """What Nova will do with an image's maxphysaddr properties."""
+
+    mode: str | None
+    bits: int | str | None
+    filter_properties: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    configured: bool
+
+    @property
+    def valid_mode(self) -> str | None:
+        return self.mode if self.mode in MODES else None
+
+    @property
+    def valid_bits(self) -> int | None:
+        return self.bits if isinstance(self.bits, int) else None
+
+
+def diagnose_image(props: Mapping[str, Any]) -> ImageDiagnosis:
+    """Read an image's properties into a maxphysaddr diagnosis."""
+    mode = props.get(IMAGE_MODE_KEY)
+    raw_bits = props.get(IMAGE_BITS_KEY)
+    # Kept as text unless Nova and QEMU both take it.
+    bits: int | str | None = None if raw_bits is None else str(raw_bits)
+    named = tuple(p for p in FILTER_PROPERTIES if props.get(p))
+    errors: list[Finding] = []
+    warnings: list[Finding] = []
+
+    if mode is not None and mode not in MODES:
+        errors.append(finding('image-invalid-mode', value=mode))
+    if raw_bits is not None:
+        parsed = nova_bits(raw_bits)
+        if parsed is None:
+            errors.append(finding('image-invalid-bits', value=raw_bits))
+        elif not MIN_BITS <= parsed <= MAX_BITS:
+            errors.append(finding('image-bits-out-of-range', value=parsed))
+        else:
+            bits = parsed
+        if parsed is not None and named:
+            errors.append(
+                finding(
+                    'image-bits-with-filter-properties',
+                    properties=', '.join(named),
+                )
+            )
+        elif isinstance(bits, int):
+            warnings.append(finding('image-bits'))
+        if mode is None:
+            errors.append(finding('image-bits-without-mode'))
+        elif mode == PASSTHROUGH:
+            errors.append(finding('image-passthrough-with-bits'))
+    elif mode == EMULATE:
+        warnings.append(finding('image-emulate-without-bits'))
+
+    return ImageDiagnosis(
+        mode=mode,
+        bits=bits,
+        filter_properties=named,
+        findings=tuple(errors + warnings),
+        configured=mode is not None or raw_bits is not None,
+    )
+
+
+# --- a flavor and an image together -----------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class PairVerdict(_Verdict):
+    """What a boot of one flavor with one image gets."""
+
+    mode: str | None  # the mode the guest gets (None: no guest, or none)
+    mode_source: str | None  # 'flavor' or 'image'
+    bits: int | None  # the width libvirt writes into the guest
+    bits_source: str | None
+    findings: tuple[Finding, ...]
+    configured: bool
+    requirement: HostRequirement | None  # None when the pair has an error
+
+
+def mode_conflict(
+    flavor_specs: Mapping[str, str], image_props: Mapping[str, Any]
+) -> tuple[str, str] | None:
+    """The (flavor, image) modes when Nova raises FlavorImageConflict."""
+    flavor_mode = flavor_specs.get(MODE_KEY)
+    image_mode = image_props.get(IMAGE_MODE_KEY)
+    if flavor_mode and image_mode and flavor_mode != image_mode:
+        return flavor_mode, image_mode
+    return None
+
+
+# Flavor findings that the image's own mode or width answers.
+_ANSWERED_BY_IMAGE_MODE = ('bits-without-mode', 'keys-without-mode')
+_ANSWERED_BY_IMAGE_BITS = ('emulate-without-bits',)
+# Image findings that the flavor's own mode or width answers.
+_ANSWERED_BY_FLAVOR_MODE = ('image-bits-without-mode',)
+_ANSWERED_BY_FLAVOR_BITS = ('image-bits',)
+
+
+def diagnose_pair(
+    flavor_specs: Mapping[str, str],
+    image_props: Mapping[str, Any],
+    ram_mib: int | None = None,
+) -> PairVerdict:
+    """The verdict of booting a flavor with an image.
+
+    Mode and width are the flavor's, else the image's, as the libvirt
+    driver takes them; the scheduler requires the mode's trait whichever
+    side sets it, and checks only the flavor's width.
+    """
+    flavor = diagnose(flavor_specs, ram_mib)
+    image = diagnose_image(image_props)
+    flavor_mode = flavor.mode if flavor.mode in MODES else None
+    flavor_bits = flavor.bits if isinstance(flavor.bits, int) else None
+
+    # The image's own warning about a missing width is answered here,
+    # with the pair's width.
+    drop: set[str] = {'image-emulate-without-bits'}
+    if image.valid_mode and flavor.mode is None:
+        drop.update(_ANSWERED_BY_IMAGE_MODE)
+    if image.valid_bits is not None:
+        drop.update(_ANSWERED_BY_IMAGE_BITS)
+    if flavor_mode:
+        drop.update(_ANSWERED_BY_FLAVOR_MODE)
+    if flavor_bits is not None:
+        drop.update(_ANSWERED_BY_FLAVOR_BITS)
+    kept = [f for f in flavor.findings + image.findings if f.code not in drop]
+
+    errors = [f for f in kept if f.severity == ERROR]
+    warnings = [f for f in kept if f.severity != ERROR]
+    conflict = mode_conflict(flavor_specs, image_props)
+    if conflict is not None:
+        errors.insert(
+            0,
+            finding(
+                'flavor-image-mode-conflict',
+                flavor=conflict[0],
+                image=conflict[1],
+            ),
+        )
+
+    mode, mode_source = _first(flavor_mode, image.valid_mode)
+    bits, bits_source = _first(flavor_bits, image.valid_bits)
+    codes = {f.code for f in kept}
+    if conflict is None and mode == EMULATE and bits is None:
+        if 'emulate-without-bits' not in codes:
+            errors.append(finding('pair-emulate-without-bits'))
+    if conflict is None and mode == PASSTHROUGH and bits is not None:
+        own = {'passthrough-with-bits', 'image-passthrough-with-bits'}
+        if not codes & own:
+            errors.append(finding('pair-passthrough-with-bits', bits=bits))
+    if (
+        flavor_bits is not None
+        and image.valid_bits is not None
+        and flavor_bits != image.valid_bits
+    ):
+        warnings.append(
+            finding(
+                'image-bits-ignored',
+                flavor=flavor_bits,
+                image=image.valid_bits,
+            )
+        )
+
+    if conflict is not None:
+        # No guest: the scheduler fails the boot before libvirt sees it.
+        mode = mode_source = bits = bits_source = None
+    findings = tuple(errors + warnings)
+    requirement = None
+    if not any(f.severity == ERROR for f in findings):
+        requirement = _pair_requirement(flavor_specs, flavor, mode)
+    return PairVerdict(
+        mode=mode,
+        mode_source=mode_source,
+        bits=bits if mode else None,
+        bits_source=bits_source if mode else None,
+        findings=findings,
+        configured=flavor.configured or image.configured,
+        requirement=requirement,
+    )
+
+
+def _first(flavor_value: Any, image_value: Any) -> tuple[Any, str | None]:
+    if flavor_value is not None:
+        return flavor_value, FLAVOR
+    if image_value is not None:
+        return image_value, IMAGE
+    return None, None
+
+
+def _pair_requirement(
+    flavor_specs: Mapping[str, str], flavor: Diagnosis, mode: str | None
+) -> HostRequirement:
+    """The host requirement of a pair without errors.
+
+    The flavor's own traits and width check, plus the trait of the mode
+    whichever side sets it. The image's width adds no check.
+    """
+    required = set(flavor.required_traits)
+    if mode is not None:
+        required.add(MODE_TRAITS[mode])
+    forbidden = {
+        MODE_TRAITS[m]
+        for m in MODES
+        if flavor_specs.get(TRAIT_KEYS[m], '').strip() == FORBIDDEN
+    }
+    capability = flavor.capability
+    if isinstance(flavor.bits, int):
+        capability = capability_for(flavor.bits)
+    return HostRequirement(
+        frozenset(required), frozenset(forbidden), capability
+    )

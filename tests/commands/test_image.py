@@ -1,0 +1,414 @@
+"""``openstack image maxphysaddr set|unset|show`` and the ``--image``
+options of the flavor commands, against the emulated Glance."""
+
+import os_traits
+import pytest
+
+from osc_maxphysaddr import core
+from tests.commands.test_flavor_show import expected_hosts
+
+IMODE = core.IMAGE_MODE_KEY
+IBITS = core.IMAGE_BITS_KEY
+OTHER = {'os_distro': 'ubuntu', 'hw_disk_bus': 'virtio'}
+EMULATED = os_traits.COMPUTE_ADDRESS_SPACE_EMULATED
+
+
+def image_cmd(cloud, action, *args, **kwargs):
+    return cloud.run('image', 'maxphysaddr', action, *args, **kwargs)
+
+
+def props(cloud, name):
+    return dict(cloud.state.image_by_name(name).properties)
+
+
+def patches(cloud):
+    return [
+        (r.route, r.status)
+        for r in cloud.log.select(service='image', method='PATCH')
+    ]
+
+
+@pytest.fixture
+def images(cloud):
+    cloud.state.add_image('ubuntu', dict(OTHER))
+    cloud.state.add_image('arch', {**OTHER, 'hw_architecture': 'x86_64'})
+    return cloud
+
+
+def test_set_emulate_writes_the_two_keys_in_one_patch(images):
+    cloud = images
+    image = cloud.state.image_by_name('ubuntu')
+    result = image_cmd(
+        cloud, 'set', 'ubuntu', '--mode', 'emulate', '--bits', '42'
+    )
+    assert result.code == 0, result.err
+    assert props(cloud, 'ubuntu') == {**OTHER, IMODE: 'emulate', IBITS: '42'}
+    # The emulated Glance answers 415 to any other content type.
+    assert patches(cloud) == [(f'/v2/images/{image.id}', 200)]
+    assert IBITS in result.out and 'add' in result.out
+    # Bits on an image are written, with the warning that Nova does not
+    # schedule by them.
+    assert 'put the width on the flavor' in result.err
+
+
+def test_set_is_idempotent(images):
+    cloud = images
+    args = ('set', 'ubuntu', '--mode', 'emulate', '--bits', '42')
+    assert image_cmd(cloud, *args).code == 0
+    result = image_cmd(cloud, *args, '-f', 'json')
+    assert result.code == 0, result.err
+    assert result.json() == []
+    assert patches(cloud) == []
+    assert 'already has this configuration' in result.err
+
+
+def test_passthrough_replaces_the_mode_and_removes_the_bits(images):
+    cloud = images
+    image_cmd(cloud, 'set', 'ubuntu', '--mode', 'emulate', '--bits', '42')
+    result = image_cmd(
+        cloud, 'set', 'ubuntu', '--mode', 'passthrough', '-f', 'json'
+    )
+    assert result.code == 0, result.err
+    assert props(cloud, 'ubuntu') == {**OTHER, IMODE: 'passthrough'}
+    assert len(patches(cloud)) == 1
+    changes = {row['Key']: row for row in result.json()}
+    assert changes[IMODE]['Action'] == 'change'
+    assert changes[IMODE]['Old Value'] == 'emulate'
+    assert changes[IBITS]['Action'] == 'remove'
+    assert changes[IBITS]['Old Value'] == '42'
+
+
+def test_bits_with_an_architecture_are_refused_unless_forced(images):
+    cloud = images
+    args = ('set', 'arch', '--mode', 'emulate', '--bits', '42')
+    result = image_cmd(cloud, *args)
+    assert result.code == 1
+    assert 'ImagePropertiesFilter' in result.err
+    assert 'Nothing was written' in result.err
+    assert patches(cloud) == []
+    assert IMODE not in props(cloud, 'arch')
+
+    result = image_cmd(cloud, *args, '--force')
+    assert result.code == 0, result.err
+    assert props(cloud, 'arch')[IBITS] == '42'
+
+
+def test_refusal_of_one_image_writes_none(images):
+    cloud = images
+    result = image_cmd(
+        cloud, 'set', 'ubuntu', 'arch', '--mode', 'emulate', '--bits', '42'
+    )
+    assert result.code == 1
+    assert patches(cloud) == []
+    assert IMODE not in props(cloud, 'ubuntu')
+
+
+def test_passthrough_on_an_image_with_an_architecture_is_fine(images):
+    cloud = images
+    result = image_cmd(cloud, 'set', 'arch', '--mode', 'passthrough')
+    assert result.code == 0, result.err
+    assert props(cloud, 'arch')[IMODE] == 'passthrough'
+    assert 'warning' not in result.err.lower()
+
+
+@pytest.mark.parametrize(
+    'args,words',
+    [
+        (('--mode', 'emulate'), '--bits is required'),
+        (('--mode', 'passthrough', '--bits', '42'), '--bits cannot be used'),
+    ],
+)
+def test_invalid_requests_send_nothing(images, args, words):
+    result = image_cmd(images, 'set', 'ubuntu', *args)
+    assert result.code == 1
+    assert words in result.err
+    assert images.api_requests('image') == []
+
+
+def test_bits_out_of_range_is_an_argument_error(images):
+    result = image_cmd(
+        images, 'set', 'ubuntu', '--mode', 'emulate', '--bits', '60'
+    )
+    assert result.code == 2
+    assert images.api_requests() == []
+
+
+def test_unset_removes_only_the_two_keys(images):
+    cloud = images
+    image_cmd(cloud, 'set', 'ubuntu', '--mode', 'emulate', '--bits', '42')
+    result = image_cmd(cloud, 'unset', 'ubuntu')
+    assert result.code == 0, result.err
+    assert props(cloud, 'ubuntu') == OTHER
+    assert len(patches(cloud)) == 1
+    result = image_cmd(cloud, 'unset', 'ubuntu')
+    assert result.code == 0
+    assert patches(cloud) == []
+
+
+def test_dry_run_writes_nothing(images):
+    cloud = images
+    result = image_cmd(
+        cloud,
+        'set',
+        'ubuntu',
+        '--mode',
+        'emulate',
+        '--bits',
+        '42',
+        '--dry-run',
+        '-f',
+        'json',
+    )
+    assert result.code == 0, result.err
+    assert {row['Key'] for row in result.json()} == {IMODE, IBITS}
+    assert patches(cloud) == []
+    assert props(cloud, 'ubuntu') == OTHER
+    assert 'Dry run' in result.err
+
+
+def test_one_failure_of_two_is_reported_and_the_other_written(images):
+    cloud = images
+    cloud.state.add_image('second', {})
+    failing = cloud.state.image_by_name('ubuntu').id
+    cloud.state.inject_fault('PATCH', failing, 409, message='Conflict here')
+    result = image_cmd(
+        cloud, 'set', 'ubuntu', 'second', '--mode', 'passthrough'
+    )
+    assert result.code == 1
+    assert '1 of 2 images failed' in result.err
+    assert 'HTTP 409' in result.err and 'run it again' in result.err
+    assert props(cloud, 'second') == {IMODE: 'passthrough'}
+    assert props(cloud, 'ubuntu') == OTHER
+
+
+def test_a_member_cannot_change_an_image_of_another_project(images):
+    cloud = images
+    result = image_cmd(
+        cloud, 'set', 'ubuntu', '--mode', 'passthrough', user='member'
+    )
+    assert result.code == 1
+    assert 'HTTP 403' in result.err
+    assert '1 of 1 images failed' in result.err
+    assert patches(cloud) == [
+        (f'/v2/images/{cloud.state.image_by_name("ubuntu").id}', 403)
+    ]
+    assert props(cloud, 'ubuntu') == OTHER
+
+
+def test_a_member_does_not_see_another_projects_private_image(images):
+    cloud = images
+    cloud.state.add_image('secret', {}, visibility='private')
+    result = image_cmd(cloud, 'show', 'secret', user='member')
+    assert result.code == 1
+    assert "No image with a name or ID of 'secret' exists." in result.err
+
+
+def test_unknown_and_ambiguous_images(images):
+    cloud = images
+    result = image_cmd(cloud, 'unset', 'nope')
+    assert result.code == 1
+    assert "No image with a name or ID of 'nope' exists." in result.err
+    assert 'Traceback' not in result.err
+    cloud.state.add_image('ubuntu', {})
+    result = image_cmd(cloud, 'unset', 'ubuntu')
+    assert result.code == 1
+    assert 'More than one image' in result.err
+    assert patches(cloud) == []
+
+
+def test_name_lookup_follows_glance_pages(cloud):
+    for _ in range(1001):
+        cloud.state.add_image('many', {})
+    result = image_cmd(cloud, 'show', 'many')
+    assert result.code == 1
+    assert 'More than one image' in result.err
+    lists = cloud.log.select(service='image', route='/v2/images')
+    assert [r.query.get('marker') is None for r in lists] == [True, False]
+
+
+def test_by_id_needs_no_listing(images):
+    cloud = images
+    image = cloud.state.image_by_name('ubuntu')
+    result = image_cmd(cloud, 'show', image.id, '-f', 'json')
+    assert result.code == 0, result.err
+    assert [r.route for r in cloud.api_requests('image')] == [
+        f'/v2/images/{image.id}'
+    ]
+
+
+@pytest.mark.parametrize(
+    'properties,status',
+    [
+        ({}, 'not configured'),
+        ({IMODE: 'passthrough'}, 'ok'),
+        ({IMODE: 'Emulate'}, "error: hw_maxphysaddr_mode is 'Emulate'"),
+        (
+            {IMODE: 'emulate', IBITS: '42'},
+            'warning: Nova does not schedule by',
+        ),
+        (
+            {IMODE: 'emulate', IBITS: '42', 'architecture': 'x86_64'},
+            'error: hw_maxphysaddr_bits together with architecture',
+        ),
+    ],
+)
+def test_show_status(cloud, properties, status):
+    cloud.state.add_image('img', properties)
+    result = image_cmd(cloud, 'show', 'img', '-f', 'json')
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data['Status'].startswith(status)
+    assert data['Mode'] == properties.get(IMODE)
+
+
+def test_show_lists_the_filter_properties_and_bits_as_integer(cloud):
+    cloud.state.add_image(
+        'img', {IMODE: 'emulate', IBITS: '42', 'img_hv_type': 'kvm'}
+    )
+    data = image_cmd(cloud, 'show', 'img', '-f', 'json').json()
+    assert data['Bits'] == 42
+    assert data['Filter Properties'] == ['img_hv_type']
+
+
+# --- flavors and images together --------------------------------------------
+
+
+def test_image_set_warns_about_flavors_with_another_mode(images):
+    cloud = images
+    flavor = cloud.state.flavor_by_name('m1.large')
+    flavor.extra_specs.update(core.Config('passthrough').extra_specs())
+    result = image_cmd(
+        cloud,
+        'set',
+        'ubuntu',
+        '--mode',
+        'emulate',
+        '--bits',
+        '42',
+        '--flavor',
+        'm1.large',
+        '--flavor',
+        'm1.small',
+    )
+    assert result.code == 0, result.err
+    assert 'FlavorImageConflict' in result.err
+    assert 'm1.large' in result.err and 'm1.small' not in result.err
+    assert props(cloud, 'ubuntu')[IMODE] == 'emulate'
+
+
+def test_flavor_set_warns_about_an_image_with_another_mode(images):
+    cloud = images
+    cloud.state.image_by_name('ubuntu').properties[IMODE] = 'passthrough'
+    result = cloud.run(
+        'flavor',
+        'maxphysaddr',
+        'set',
+        'm1.small',
+        '--mode',
+        'emulate',
+        '--bits',
+        '42',
+        '--image',
+        'ubuntu',
+        '--image',
+        'arch',
+    )
+    assert result.code == 0, result.err
+    assert 'FlavorImageConflict' in result.err
+    assert 'ubuntu' in result.err and 'arch' not in result.err
+    specs = cloud.state.flavor_by_name('m1.small').extra_specs
+    assert specs[core.MODE_KEY] == 'emulate'
+
+
+def test_flavor_set_with_an_unknown_image_writes_nothing(images):
+    result = images.run(
+        'flavor', 'maxphysaddr', 'set', 'm1.small', '--mode', 'passthrough',
+        '--image', 'nope',
+    )  # fmt: skip
+    assert result.code == 1
+    assert "No image with a name or ID of 'nope'" in result.err
+    assert images.writes() == []
+
+
+def show_pair(cloud, flavor, image, *args):
+    return cloud.run(
+        'flavor', 'maxphysaddr', 'show', flavor, '--image', image,
+        '-f', 'json', *args,
+    )  # fmt: skip
+
+
+def test_show_pair_conflict(images):
+    cloud = images
+    cloud.state.flavor_by_name('m1.large').extra_specs.update(
+        core.Config('emulate', 42).extra_specs()
+    )
+    cloud.state.image_by_name('ubuntu').properties[IMODE] = 'passthrough'
+    result = show_pair(cloud, 'm1.large', 'ubuntu')
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data['Status'].startswith('error: ')
+    assert "hw:maxphysaddr_mode is 'emulate'" in data['Status']
+    assert "hw_maxphysaddr_mode is 'passthrough'" in data['Status']
+    assert data['Hosts'] is None
+    assert (data['Mode'], data['Image Mode']) == ('emulate', 'passthrough')
+    assert (data['Guest Mode'], data['Guest Bits']) == (None, None)
+    # No hosts are read for a pair that cannot boot.
+    assert cloud.api_requests('placement') == []
+
+
+def test_show_pair_mode_from_the_image_width_from_the_flavor(make_cloud):
+    cloud = make_cloud(n_hypervisors=60)
+    cloud.state.add_image('ubuntu', {IMODE: 'emulate'})
+    cloud.state.flavor_by_name('m1.large').extra_specs[core.BITS_KEY] = '43'
+    result = show_pair(cloud, 'm1.large', 'ubuntu', '--long')
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data['Status'] == 'ok'
+    assert (data['Guest Mode'], data['Guest Bits']) == ('emulate', 43)
+    assert data['Required Traits'] == [EMULATED]
+    assert data['Capabilities'] == '>= 43'
+    hosts = expected_hosts(cloud.state, min_bits=43, trait=EMULATED)
+    assert data['Host Names'] == hosts
+    assert data['Hosts'] == len(hosts) > 0
+
+
+def test_show_pair_with_image_bits_only_checks_no_width(make_cloud):
+    cloud = make_cloud(n_hypervisors=60)
+    cloud.state.add_image('ubuntu', {IMODE: 'emulate', IBITS: '52'})
+    result = show_pair(cloud, 'm1.small', 'ubuntu', '--long')
+    data = result.json()
+    assert data['Guest Bits'] == 52
+    assert data['Status'].startswith('warning: Nova does not schedule by')
+    # Every host with the trait qualifies, whatever width it reports.
+    hosts = expected_hosts(cloud.state, trait=EMULATED)
+    assert data['Host Names'] == hosts
+    assert len(hosts) > len(expected_hosts(cloud.state, 52, EMULATED))
+
+
+def test_list_with_image(images):
+    cloud = images
+    cloud.state.flavor_by_name('m1.large').extra_specs.update(
+        core.Config('emulate', 42).extra_specs()
+    )
+    cloud.state.flavor_by_name('m1.medium').extra_specs.update(
+        core.Config('passthrough').extra_specs()
+    )
+    cloud.state.image_by_name('ubuntu').properties[IMODE] = 'passthrough'
+    result = cloud.run(
+        'flavor', 'maxphysaddr', 'list', '--image', 'ubuntu', '-f', 'json'
+    )
+    assert result.code == 0, result.err
+    rows = {row['Name']: row for row in result.json()}
+    # The image's mode configures every flavor's pair.
+    assert set(rows) == {f.name for f in cloud.state.flavors.values()}
+    assert rows['m1.large']['Status'].startswith('error: ')
+    assert 'FlavorImageConflict' in rows['m1.large']['Status']
+    assert rows['m1.medium']['Status'] == 'ok'
+    assert rows['m1.small']['Guest Mode'] == 'passthrough'
+    hosts = expected_hosts(
+        cloud.state, trait=os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH
+    )
+    assert rows['m1.small']['Hosts'] == len(hosts)
+    # One image lookup, one flavor listing, the usual inventory reads.
+    assert len(cloud.api_requests('image')) == 1
+    assert len(cloud.api_requests('placement')) == 2
