@@ -322,7 +322,9 @@ def help_commands(text):
 
 def test_next_to_osc_placement_nothing_is_shadowed(osc_venv):
     osc_venv.pip('install', 'osc-placement')
-    with_plugin = osc_venv.run('openstack', '--help').stdout
+    listing = osc_venv.run('openstack', '--help')
+    assert 'Failed to import' not in listing.stderr, listing.stderr
+    with_plugin = listing.stdout
     completions = completion_groups(
         osc_venv.run('openstack', 'complete').stdout
     )
