@@ -70,3 +70,38 @@ def _tolerate_shallow_clones():
 
 
 _tolerate_shallow_clones()
+
+
+# --- The release the notes belong to -----------------------------------------
+#
+# The version is stated once, in setup.cfg, and no release is tagged in git
+# (see setup.py), so reno files every note under "0.0.0", its name for a
+# history without a version tag. The page titles those notes with the
+# version they ship in. Once a release is tagged, reno's own titles take
+# over and nothing here changes them.
+
+UNTAGGED = '0.0.0'
+
+
+def _release_version():
+    import configparser
+    import os
+
+    setup_cfg = os.path.join(os.path.dirname(__file__), '../../setup.cfg')
+    config = configparser.ConfigParser()
+    config.read(setup_cfg)
+    return config['metadata']['version']
+
+
+def _title_untagged_notes(app, doctree):
+    from docutils import nodes
+
+    version = _release_version()
+    for title in doctree.findall(nodes.title):
+        if title.astext() == UNTAGGED:
+            title.replace(title[0], nodes.Text(version))
+
+
+def setup(app):
+    # Before Sphinx collects the titles for the table of contents.
+    app.connect('doctree-read', _title_untagged_notes, priority=100)
