@@ -62,9 +62,46 @@ and rejects them with HTTP 400.
 _HOSTS_NOTE = """
 **Hosts** counts the hypervisors that can take the flavor now: up, enabled,
 holding its mode's trait in Placement and, for emulate, reporting at least
-its bits. It is empty when the flavor is not configured, has an error, or
-Placement cannot be read.
+its bits. It is an upper bound: capacity, host aggregates, other traits and
+the other scheduler filters are not looked at. It is empty when the flavor
+is not configured, has an error, or Placement cannot be read.
 """
+
+_CHECK_NOTE = """
+``--check`` makes the exit status 1 when a flavor shown has an ``error:``
+status, and names those flavors on stderr; the output is unchanged. Without
+it the exit status is 0 whatever the status, as for any listing.
+"""
+
+
+def _add_check(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        '--check',
+        action='store_true',
+        help='Exit with status 1 when a flavor shown has an error status '
+        '(for scripts; the output is unchanged)',
+    )
+
+
+class _Checked:
+    """``--check``: exit 1 after the output when a shown flavor is broken.
+
+    ``take_action`` fills :attr:`broken` with the labels of the flavors
+    whose status is an error; cliff has printed the output by the time
+    :meth:`run` returns, and OSC exits with what it returns.
+    """
+
+    broken: list[str]
+
+    def run(self, parsed_args):
+        self.broken = []
+        result = super().run(parsed_args)  # type: ignore[misc]
+        if parsed_args.check and self.broken:
+            LOG.error(
+                'Flavors with an error status: %s', ', '.join(self.broken)
+            )
+            return 1
+        return result
 
 
 def bits_or_auto(text: str) -> int | str:
@@ -119,7 +156,7 @@ class _ChangeFlavors(command.Lister):
             for flavor, spec_plan in plans
             for c in spec_plan.changes
         ]
-        failures = 0
+        failures = []
         for flavor, spec_plan in plans:
             if spec_plan.is_noop:
                 self.notice(
@@ -127,46 +164,49 @@ class _ChangeFlavors(command.Lister):
                     'configuration; nothing to write.'
                 )
             elif not parsed_args.dry_run:
-                failures += not self._write(conn, flavor, spec_plan)
+                failure = self._write(conn, flavor, spec_plan)
+                if failure is not None:
+                    failures.append(failure)
         if parsed_args.dry_run:
             self.notice('Dry run: nothing was written.')
+        if len(plans) == 1 and failures:
+            # One flavor, one line: the failure itself.
+            raise osc_exceptions.CommandError(failures[0])
+        for failure in failures:
+            LOG.error(failure)
         if failures:
             raise osc_exceptions.CommandError(
-                f'{failures} of {len(plans)} flavors failed'
+                f'{len(failures)} of {len(plans)} flavors failed'
             )
         return CHANGE_COLUMNS, rows
 
-    def _write(self, conn, flavor, spec_plan) -> bool:
-        """Add or change the new keys first, then delete stale ones."""
+    def _write(self, conn, flavor, spec_plan) -> str | None:
+        """Add or change the new keys first, then delete stale ones.
+
+        Returns None when every write went through, else the one line that
+        says what failed (see :func:`errors.write_failure`).
+        """
         done: list[str] = []
+        step = ''
         try:
             if spec_plan.to_set:
+                step = 'set ' + ', '.join(sorted(spec_plan.to_set))
                 cloud.set_extra_specs(conn, flavor['id'], spec_plan.to_set)
                 done = sorted(spec_plan.to_set)
             for key in spec_plan.to_delete:
+                step = 'delete ' + key
                 cloud.delete_extra_spec(conn, flavor['id'], key)
                 done.append(key)
         except errors.EXPECTED as exc:
-            message = errors.describe(exc, f'flavor {common.label(flavor)}')
-            if getattr(exc, 'status_code', None) == 400:
-                message += (
-                    ' (Nova rejects hw:maxphysaddr_* from compute '
-                    'microversion 2.86 and this plugin writes at '
-                    f'{cloud.FLAVOR_MICROVERSION} or older: something '
-                    'between you and Nova may rewrite the microversion)'
-                )
-            LOG.error(message)
-            now_set = [k for k in done if k in spec_plan.to_set]
-            remaining = [k for k in spec_plan.to_delete if k not in done]
-            LOG.error(
-                'Flavor %s: now set: %s; stale keys remaining: %s. '
-                'Run the same command again to finish.',
-                common.label(flavor),
-                ', '.join(now_set) or 'nothing',
-                ', '.join(remaining) or 'none',
+            return errors.write_failure(
+                exc,
+                f'flavor {common.label(flavor)}',
+                step,
+                now_set=[k for k in done if k in spec_plan.to_set],
+                remaining=[k for k in spec_plan.to_delete if k not in done],
+                wrote_something=bool(done),
             )
-            return False
-        return True
+        return None
 
 
 class SetFlavorMaxphysaddr(_ChangeFlavors):
@@ -239,7 +279,18 @@ anyway); one that leaves less than as much again for the 64-bit PCI window
         bits = parsed_args.bits
         inventory = None
         if bits == AUTO:
-            inventory = cloud.read_inventory(conn)
+            # Not "cannot read the flavors": a 403 or an unreachable
+            # compute API here is about the hypervisors.
+            with errors.as_command_error(
+                '--bits auto cannot read the hypervisors'
+            ):
+                inventory = cloud.read_inventory(conn)
+            if not inventory.traits_known:
+                raise core.MaxphysaddrError(
+                    '--bits auto cannot read which hypervisors have the '
+                    f'{core.MODE_TRAITS[core.EMULATE]} trait: '
+                    f'{inventory.placement_error}. Nothing was written.'
+                )
             hosts = inventory.hosts()
             bits = core.auto_bits(hosts)
             self.notice(
@@ -309,7 +360,7 @@ a flavor without these keys writes nothing.
         return {}
 
 
-class ShowFlavorMaxphysaddr(command.ShowOne):
+class ShowFlavorMaxphysaddr(_Checked, command.ShowOne):
     _description = "Show a flavor's guest physical-address width and status"
     _epilog = (
         """Status tells whether Nova will honour the flavor as
@@ -317,11 +368,13 @@ written: ``ok``, ``not configured``, or ``error: ...`` / ``warning: ...``
 with the reasons, errors first, joined with semicolons.
 """
         + _HOSTS_NOTE
+        + _CHECK_NOTE
     )
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         _flavor_positional(parser, many=False)
+        _add_check(parser)
         parser.add_argument(
             '--long',
             action='store_true',
@@ -337,6 +390,8 @@ with the reasons, errors first, joined with semicolons.
             (flavor,) = cloud.find_flavors(conn, [parsed_args.flavor])
             specs = cloud.flavor_extra_specs(conn, flavor)
             diagnosis = core.diagnose(specs, flavor.get('ram'))
+            if diagnosis.is_error:
+                self.broken.append(common.label(flavor))
             eligible = None
             if diagnosis.configured and not diagnosis.is_error:
                 inventory = cloud.read_inventory(conn)
@@ -364,7 +419,7 @@ with the reasons, errors first, joined with semicolons.
         return columns, values
 
 
-class ListFlavorMaxphysaddr(command.Lister):
+class ListFlavorMaxphysaddr(_Checked, command.Lister):
     _description = 'List flavors with their physical-address width'
     _epilog = (
         """One row a flavor that carries any maxphysaddr key (``--all``: every
@@ -376,10 +431,12 @@ The hypervisors and their traits are read once for the whole listing, with
 the same requests as ``hypervisor maxphysaddr list``, never per flavor.
 """
         + _HOSTS_NOTE
+        + _CHECK_NOTE
     )
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
+        _add_check(parser)
         parser.add_argument(
             '--all',
             action='store_true',
@@ -419,6 +476,8 @@ the same requests as ``hypervisor maxphysaddr list``, never per flavor.
             )
             if eligible == []:
                 stranded.append(common.label(flavor))
+            if diagnosis.is_error:
+                self.broken.append(common.label(flavor))
             row = [
                 flavor['id'],
                 flavor['name'],

@@ -65,7 +65,9 @@ with the cloud. A summary of the widths goes to stderr (hidden by
             metavar='<flavor>',
             help="Only hosts that meet this flavor's maxphysaddr "
             "requirements (its mode's trait and, for emulate, at least its "
-            'bits), whatever their state (name or ID)',
+            'bits), whatever their state (name or ID); refused for a flavor '
+            'whose status is an error, and a flavor without maxphysaddr '
+            'keys lists every host with a warning',
         )
         parser.add_argument(
             '--long',
@@ -84,6 +86,14 @@ with the cloud. A summary of the widths goes to stderr (hidden by
                 (flavor,) = cloud.find_flavors(conn, [parsed_args.flavor])
                 specs = cloud.flavor_extra_specs(conn, flavor)
                 requirement = core.host_requirement(specs)
+            if not core.diagnose(specs).configured:
+                # Say so: a typo in --flavor must not pass for a listing
+                # of that flavor's hosts.
+                LOG.warning(
+                    'Flavor %s has no maxphysaddr keys (not configured): '
+                    'every hypervisor is listed',
+                    common.label(flavor),
+                )
         with errors.as_command_error('cannot list hypervisors'):
             inventory = cloud.read_inventory(conn)
         if not inventory.traits_known:

@@ -25,8 +25,12 @@ works without knowing which module holds it.
 
 from osc_maxphysaddr.core.diagnosis import Diagnosis
 from osc_maxphysaddr.core.diagnosis import diagnose
+from osc_maxphysaddr.core.extra_specs_ops import BREAKS_FILTER
+from osc_maxphysaddr.core.extra_specs_ops import CAN_MATCH
+from osc_maxphysaddr.core.extra_specs_ops import MATCHES_NOTHING
 from osc_maxphysaddr.core.extra_specs_ops import capability_can_match
 from osc_maxphysaddr.core.extra_specs_ops import capability_matches
+from osc_maxphysaddr.core.extra_specs_ops import check_requirement
 from osc_maxphysaddr.core.findings import ERROR
 from osc_maxphysaddr.core.findings import NOT_CONFIGURED
 from osc_maxphysaddr.core.findings import OK
@@ -115,9 +119,13 @@ __all__ = [
     'auto_pool',
     'bits_from_cpu_info',
     'bytes_needed',
+    'BREAKS_FILTER',
+    'CAN_MATCH',
+    'MATCHES_NOTHING',
     'capability_can_match',
     'capability_for',
     'capability_matches',
+    'check_requirement',
     'check_ram',
     'cpu_vendor_model',
     'diagnose',
