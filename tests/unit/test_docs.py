@@ -78,6 +78,20 @@ def test_guide_documents_plain_status(status):
     )
 
 
+def _status_table() -> str:
+    section = _troubleshooting()
+    start = section.find('.. _reading-the-keys:')
+    assert start != -1, 'guide.rst has no ".. _reading-the-keys:" table'
+    return section[start : section.index('.. _status-ok:', start)]
+
+
+@pytest.mark.parametrize('code', sorted(core.RULES))
+def test_status_table_has_a_row_for_every_finding(code):
+    assert f':ref:`status-{code}`' in _status_table(), (
+        f'the status table of guide.rst has no row for {code!r}'
+    )
+
+
 def test_guide_documents_no_unknown_status():
     labels = set(
         re.findall(r'^\.\. _status-([\w-]+):', _troubleshooting(), re.M)
