@@ -32,6 +32,14 @@ def describe(exc: BaseException, action: str) -> str:
     return f'{action}: {exc}'
 
 
+def is_forbidden(exc: BaseException) -> bool:
+    """Whether the cloud refused the request to this user (HTTP 403)."""
+    return (
+        isinstance(exc, sdk_exceptions.HttpException)
+        and exc.status_code == 403
+    )
+
+
 def is_transient(exc: BaseException) -> bool:
     """Whether the same request may well work when sent again.
 

@@ -64,7 +64,8 @@ _HOSTS_NOTE = """
 holding its mode's trait in Placement and, for emulate, reporting at least
 its bits. It is an upper bound: capacity, host aggregates, other traits and
 the other scheduler filters are not looked at. It is empty when the flavor
-is not configured, has an error, or Placement cannot be read.
+is not configured or has an error, when Placement cannot be read, and for
+users who may read flavors but not hypervisors (admin-only by default).
 """
 
 _CHECK_NOTE = """
@@ -360,6 +361,28 @@ a flavor without these keys writes nothing.
         return {}
 
 
+def _read_hosts(conn):
+    """The inventory for the Hosts count, or None when it is admin-only.
+
+    Reading flavor extra specs is open to project readers
+    (``os_compute_api:os-flavor-extra-specs:index/show``), hypervisor
+    details are not: a member still gets every status, with Hosts empty
+    and a warning.
+    """
+    try:
+        inventory = cloud.read_inventory(conn)
+    except errors.EXPECTED as exc:
+        if not errors.is_forbidden(exc):
+            raise
+        LOG.warning(
+            'Hosts are unknown: reading the hypervisors needs admin rights '
+            '(HTTP 403)'
+        )
+        return None
+    common.warn_placement(inventory)
+    return inventory
+
+
 class ShowFlavorMaxphysaddr(_Checked, command.ShowOne):
     _description = "Show a flavor's guest physical-address width and status"
     _epilog = (
@@ -394,9 +417,9 @@ with the reasons, errors first, joined with semicolons.
                 self.broken.append(common.label(flavor))
             eligible = None
             if diagnosis.configured and not diagnosis.is_error:
-                inventory = cloud.read_inventory(conn)
-                common.warn_placement(inventory)
-                eligible = common.eligible(inventory, specs, diagnosis)
+                inventory = _read_hosts(conn)
+                if inventory is not None:
+                    eligible = common.eligible(inventory, specs, diagnosis)
         columns = SHOW_COLUMNS
         values = [
             flavor['id'],
@@ -461,8 +484,7 @@ the same requests as ``hypervisor maxphysaddr list``, never per flavor.
                 diagnosed = [d for d in diagnosed if d[2].configured]
             inventory = None
             if any(d.configured and not d.is_error for *_, d in diagnosed):
-                inventory = cloud.read_inventory(conn)
-                common.warn_placement(inventory)
+                inventory = _read_hosts(conn)
         columns = LIST_COLUMNS + (
             LIST_LONG_COLUMNS if parsed_args.long else ()
         )

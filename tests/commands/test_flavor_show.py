@@ -262,3 +262,25 @@ def test_check_exits_0_without_an_error(cloud, specs):
     assert result.code == 0, result.err
     assert not result.json()['Status'].startswith('error')
     assert 'error status' not in result.err
+
+
+def test_a_member_reads_the_status_without_hosts(cloud):
+    # Reading extra specs is open to project readers; hypervisors are not.
+    configure(cloud, 'm1.large', {MODE: 'emulate', BITS: '42'})
+    as_admin = show(cloud, 'm1.large').json()
+    result = show(cloud, 'm1.large', user='member')
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data['Status'] == as_admin['Status'] == 'ok'
+    assert data['Hosts'] is None and as_admin['Hosts'] is not None
+    assert result.err.splitlines() == [
+        'Hosts are unknown: reading the hypervisors needs admin rights '
+        '(HTTP 403)'
+    ]
+    listing = cloud.run(
+        'flavor', 'maxphysaddr', 'list', '-f', 'json', user='member'
+    )
+    assert listing.code == 0, listing.err
+    assert [(r['Name'], r['Status'], r['Hosts']) for r in listing.json()] == [
+        ('m1.large', 'ok', None)
+    ]
