@@ -216,14 +216,18 @@ class SetFlavorMaxphysaddr(_ChangeFlavors):
         """``--mode emulate --bits N`` sets ``hw:maxphysaddr_mode=emulate``,
 ``hw:maxphysaddr_bits=N``, ``trait:COMPUTE_ADDRESS_SPACE_EMULATED=required``
 and ``capabilities:cpu_info:maxphysaddr:bits='>= N'``: the guest sees N
-address bits and is only scheduled to hosts that report at least N.
+address bits and is only scheduled to hosts that report at least N (on
+compute nodes with ``cpu_mode=host-passthrough`` QEMU keeps the host's
+width, so there the setting only picks the hosts).
 ``--mode passthrough`` sets ``hw:maxphysaddr_mode=passthrough`` and
 ``trait:COMPUTE_ADDRESS_SPACE_PASSTHROUGH=required``: the guest sees its
 host's width (needs ``cpu_mode=host-passthrough`` on the compute nodes).
 
 Stale keys of another configuration are removed; keys unrelated to
 maxphysaddr are never touched. Re-running the same command writes nothing.
-The output lists each key added, changed or removed.
+The output lists each key added, changed or removed. A flavor whose write
+fails gets one line on stderr: what Nova refused and why, or what failed,
+and whether anything was written.
 
 RAM guard (emulate): a guest needs its RAM plus the 4 GiB PCI hole inside
 2^bits bytes. A width that is too small is refused (``--force`` writes it
