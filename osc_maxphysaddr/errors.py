@@ -81,10 +81,10 @@ def write_failure(
         line = f'{subject}: Nova refused to {step} (HTTP 400: {details})'
         if _UNKNOWN_EXTRA_SPEC in details:
             line += (
-                '; Nova only validates extra specs from compute '
+                '; Nova validates extra specs only from compute '
                 'microversion 2.86 and this plugin writes at '
-                f'{cloud.FLAVOR_MICROVERSION} or older, so something between '
-                'you and Nova rewrote the microversion'
+                f'{cloud.FLAVOR_MICROVERSION} or older: something between '
+                'you and Nova may rewrite the microversion'
             )
     else:
         line = describe(exc, f'{subject}: cannot {step}')
