@@ -58,8 +58,8 @@ RULES = {
         ),
         # libvirt's docs/formatdomain.rst (<maxphysaddr>): bits is
         # optional for mode='emulate' only since 9.2.0; older libvirt
-        # refuses the domain XML. Without bits libvirt adds no phys-bits
-        # to -cpu (src/qemu/qemu_command.c), so QEMU's default applies.
+        # refuses the domain XML. Without bits libvirt has no width to put
+        # in -cpu phys-bits=, so QEMU's default applies.
         Rule(
             'emulate-without-bits',
             ERROR,
