@@ -32,6 +32,73 @@ def describe(exc: BaseException, action: str) -> str:
     return f'{action}: {exc}'
 
 
+def is_forbidden(exc: BaseException) -> bool:
+    """Whether the cloud refused the request to this user (HTTP 403)."""
+    return (
+        isinstance(exc, sdk_exceptions.HttpException)
+        and exc.status_code == 403
+    )
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether the same request may well work when sent again.
+
+    A 5xx answer or a connection that failed or timed out; a 4xx answer
+    (Nova's 400 on an extra spec above all) comes back every time.
+    """
+    if isinstance(exc, sdk_exceptions.HttpException):
+        return (exc.status_code or 0) >= 500
+    return isinstance(
+        exc, (ksa_exceptions.ConnectionError, ksa_exceptions.RequestTimeout)
+    )
+
+
+# Nova's extra spec validator, from compute microversion 2.86
+# (nova/api/validation/extra_specs/validators.py).
+_UNKNOWN_EXTRA_SPEC = 'valid extra spec'
+
+
+def write_failure(
+    exc: BaseException,
+    subject: str,
+    step: str,
+    now_set: list[str],
+    remaining: list[str],
+    wrote_something: bool,
+) -> str:
+    """One line on a failed flavor write: what failed, why, and the state.
+
+    ``step`` is what was being done (``set k1, k2`` or ``delete k``).
+    "Run the same command again" is said only when it can help: after a
+    transient failure (see :func:`is_transient`) once some keys were
+    written. When nothing was written, the line says so.
+    """
+    if (
+        isinstance(exc, sdk_exceptions.HttpException)
+        and exc.status_code == 400
+    ):
+        details = (exc.details or '').strip().replace('\n', ' ')
+        line = f'{subject}: Nova refused to {step} (HTTP 400: {details})'
+        if _UNKNOWN_EXTRA_SPEC in details:
+            line += (
+                '; Nova validates extra specs only from compute '
+                'microversion 2.86 and this plugin writes at '
+                f'{cloud.FLAVOR_MICROVERSION} or older: something between '
+                'you and Nova may rewrite the microversion'
+            )
+    else:
+        line = describe(exc, f'{subject}: cannot {step}')
+    if not wrote_something:
+        return line + '. Nothing was written.'
+    line += (
+        f'. Now set: {", ".join(now_set) or "nothing"}; stale keys '
+        f'remaining: {", ".join(remaining) or "none"}.'
+    )
+    if is_transient(exc):
+        line += ' Run the same command again to finish.'
+    return line
+
+
 # Everything a command may raise that the user should see as one line.
 EXPECTED = (
     sdk_exceptions.SDKException,

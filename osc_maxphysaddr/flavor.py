@@ -66,9 +66,47 @@ _HOSTS_NOTE = """
 holding its mode's trait in Placement, for emulate reporting at least its
 bits, and on which the guest boots (at the flavor's width for emulate, at
 the host's own width for passthrough; a host that reports no width is
-counted). It is empty when the flavor is not configured, has an error, or
-Placement cannot be read.
+counted). It is an upper bound: capacity, host aggregates, other traits and
+the other scheduler filters are not looked at. It is empty when the flavor
+is not configured or has an error, when Placement cannot be read, and for
+users who may read flavors but not hypervisors (admin-only by default).
 """
+
+_CHECK_NOTE = """
+``--check`` makes the exit status 1 when a flavor shown has an ``error:``
+status, and names those flavors on stderr; the output is unchanged. Without
+it the exit status is 0 whatever the status, as for any listing.
+"""
+
+
+def _add_check(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        '--check',
+        action='store_true',
+        help='Exit with status 1 when a flavor shown has an error status '
+        '(for scripts; the output is unchanged)',
+    )
+
+
+class _Checked:
+    """``--check``: exit 1 after the output when a shown flavor is broken.
+
+    ``take_action`` fills :attr:`broken` with the labels of the flavors
+    whose status is an error; cliff has printed the output by the time
+    :meth:`run` returns, and OSC exits with what it returns.
+    """
+
+    broken: list[str]
+
+    def run(self, parsed_args):
+        self.broken = []
+        result = super().run(parsed_args)  # type: ignore[misc]
+        if parsed_args.check and self.broken:
+            LOG.error(
+                'Flavors with an error status: %s', ', '.join(self.broken)
+            )
+            return 1
+        return result
 
 
 class LayoutColumn(columns.FormattableColumn):
@@ -195,7 +233,7 @@ class _ChangeFlavors(command.Lister):
             for flavor, spec_plan in plans
             for c in spec_plan.changes
         ]
-        failures = 0
+        failures = []
         for flavor, spec_plan in plans:
             if spec_plan.is_noop:
                 self.notice(
@@ -203,46 +241,49 @@ class _ChangeFlavors(command.Lister):
                     'configuration; nothing to write.'
                 )
             elif not parsed_args.dry_run:
-                failures += not self._write(conn, flavor, spec_plan)
+                failure = self._write(conn, flavor, spec_plan)
+                if failure is not None:
+                    failures.append(failure)
         if parsed_args.dry_run:
             self.notice('Dry run: nothing was written.')
+        if len(plans) == 1 and failures:
+            # One flavor, one line: the failure itself.
+            raise osc_exceptions.CommandError(failures[0])
+        for failure in failures:
+            LOG.error(failure)
         if failures:
             raise osc_exceptions.CommandError(
-                f'{failures} of {len(plans)} flavors failed'
+                f'{len(failures)} of {len(plans)} flavors failed'
             )
         return CHANGE_COLUMNS, rows
 
-    def _write(self, conn, flavor, spec_plan) -> bool:
-        """Add or change the new keys first, then delete stale ones."""
+    def _write(self, conn, flavor, spec_plan) -> str | None:
+        """Add or change the new keys first, then delete stale ones.
+
+        Returns None when every write went through, else the one line that
+        says what failed (see :func:`errors.write_failure`).
+        """
         done: list[str] = []
+        step = ''
         try:
             if spec_plan.to_set:
+                step = 'set ' + ', '.join(sorted(spec_plan.to_set))
                 cloud.set_extra_specs(conn, flavor['id'], spec_plan.to_set)
                 done = sorted(spec_plan.to_set)
             for key in spec_plan.to_delete:
+                step = 'delete ' + key
                 cloud.delete_extra_spec(conn, flavor['id'], key)
                 done.append(key)
         except errors.EXPECTED as exc:
-            message = errors.describe(exc, f'flavor {common.label(flavor)}')
-            if getattr(exc, 'status_code', None) == 400:
-                message += (
-                    ' (Nova rejects hw:maxphysaddr_* from compute '
-                    'microversion 2.86 and this plugin writes at '
-                    f'{cloud.FLAVOR_MICROVERSION} or older: something '
-                    'between you and Nova may rewrite the microversion)'
-                )
-            LOG.error(message)
-            now_set = [k for k in done if k in spec_plan.to_set]
-            remaining = [k for k in spec_plan.to_delete if k not in done]
-            LOG.error(
-                'Flavor %s: now set: %s; stale keys remaining: %s. '
-                'Run the same command again to finish.',
-                common.label(flavor),
-                ', '.join(now_set) or 'nothing',
-                ', '.join(remaining) or 'none',
+            return errors.write_failure(
+                exc,
+                f'flavor {common.label(flavor)}',
+                step,
+                now_set=[k for k in done if k in spec_plan.to_set],
+                remaining=[k for k in spec_plan.to_delete if k not in done],
+                wrote_something=bool(done),
             )
-            return False
-        return True
+        return None
 
 
 class SetFlavorMaxphysaddr(_ChangeFlavors):
@@ -251,14 +292,18 @@ class SetFlavorMaxphysaddr(_ChangeFlavors):
         """``--mode emulate --bits N`` sets ``hw:maxphysaddr_mode=emulate``,
 ``hw:maxphysaddr_bits=N``, ``trait:COMPUTE_ADDRESS_SPACE_EMULATED=required``
 and ``capabilities:cpu_info:maxphysaddr:bits='>= N'``: the guest sees N
-address bits and is only scheduled to hosts that report at least N.
+address bits and is only scheduled to hosts that report at least N (on
+compute nodes with ``cpu_mode=host-passthrough`` QEMU keeps the host's
+width, so there the setting only picks the hosts).
 ``--mode passthrough`` sets ``hw:maxphysaddr_mode=passthrough`` and
 ``trait:COMPUTE_ADDRESS_SPACE_PASSTHROUGH=required``: the guest sees its
 host's width (needs ``cpu_mode=host-passthrough`` on the compute nodes).
 
 Stale keys of another configuration are removed; keys unrelated to
 maxphysaddr are never touched. Re-running the same command writes nothing.
-The output lists each key added, changed or removed.
+The output lists each key added, changed or removed. A flavor whose write
+fails gets one line on stderr: what Nova refused and why, or what failed,
+and whether anything was written.
 
 An emulated width is checked with the address-space model: it is refused,
 and nothing is written for any of the flavors, when QEMU would not start the
@@ -353,7 +398,19 @@ hypervisors can take it.
 
     def _auto(self, conn, flavors, contexts) -> list[int]:
         """Each flavor's ``--bits auto`` width; refuse if one has none."""
-        hosts = cloud.read_inventory(conn).hosts()
+        # Not "cannot read the flavors": a 403 or an unreachable compute
+        # API here is about the hypervisors.
+        with errors.as_command_error(
+            '--bits auto cannot read the hypervisors'
+        ):
+            inventory = cloud.read_inventory(conn)
+        if not inventory.traits_known:
+            raise core.MaxphysaddrError(
+                '--bits auto cannot read which hypervisors have the '
+                f'{core.MODE_TRAITS[core.EMULATE]} trait: '
+                f'{inventory.placement_error}. Nothing was written.'
+            )
+        hosts = inventory.hosts()
         widths, refused = [], []
         for (flavor, _), context in zip(flavors, contexts, strict=True):
             try:
@@ -435,7 +492,29 @@ a flavor without these keys writes nothing.
         return [{} for _ in flavors]
 
 
-class ShowFlavorMaxphysaddr(command.ShowOne):
+def _read_hosts(conn):
+    """The inventory for the Hosts count, or None when it is admin-only.
+
+    Reading flavor extra specs is open to project readers
+    (``os_compute_api:os-flavor-extra-specs:index/show``), hypervisor
+    details are not: a member still gets every status, with Hosts empty
+    and a warning.
+    """
+    try:
+        inventory = cloud.read_inventory(conn)
+    except errors.EXPECTED as exc:
+        if not errors.is_forbidden(exc):
+            raise
+        LOG.warning(
+            'Hosts are unknown: reading the hypervisors needs admin rights '
+            '(HTTP 403)'
+        )
+        return None
+    common.warn_placement(inventory)
+    return inventory
+
+
+class ShowFlavorMaxphysaddr(_Checked, command.ShowOne):
     _description = "Show a flavor's guest physical-address width and status"
     _epilog = (
         """Status tells whether Nova will honour the flavor as
@@ -449,11 +528,13 @@ json`` the layout is a list of regions in bytes.
 """
         + common.PLATFORM_HELP
         + _HOSTS_NOTE
+        + _CHECK_NOTE
     )
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         _flavor_positional(parser, many=False)
+        _add_check(parser)
         parser.add_argument(
             '--long',
             action='store_true',
@@ -485,13 +566,15 @@ json`` the layout is a list of regions in bytes.
             specs = cloud.flavor_extra_specs(conn, flavor)
             context = core.guest_context(flavor['ram'], specs, platform)
             diagnosis = core.diagnose(specs, context=context)
+            if diagnosis.is_error:
+                self.broken.append(common.label(flavor))
             eligible = None
             if diagnosis.configured and not diagnosis.is_error:
-                inventory = cloud.read_inventory(conn)
-                common.warn_placement(inventory)
-                eligible = common.eligible(
-                    inventory, specs, diagnosis, context
-                )
+                inventory = _read_hosts(conn)
+                if inventory is not None:
+                    eligible = common.eligible(
+                        inventory, specs, diagnosis, context
+                    )
         columns = SHOW_COLUMNS
         values = [
             flavor['id'],
@@ -517,7 +600,7 @@ json`` the layout is a list of regions in bytes.
         return columns, values
 
 
-class ListFlavorMaxphysaddr(command.Lister):
+class ListFlavorMaxphysaddr(_Checked, command.Lister):
     _description = 'List flavors with their physical-address width'
     _epilog = (
         """One row a flavor that carries any maxphysaddr key (``--all``: every
@@ -530,10 +613,12 @@ the same requests as ``hypervisor maxphysaddr list``, never per flavor.
 """
         + common.PLATFORM_HELP
         + _HOSTS_NOTE
+        + _CHECK_NOTE
     )
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
+        _add_check(parser)
         parser.add_argument(
             '--all',
             action='store_true',
@@ -573,8 +658,7 @@ the same requests as ``hypervisor maxphysaddr list``, never per flavor.
                 diagnosed = [d for d in diagnosed if d[3].configured]
             inventory = None
             if any(d.configured and not d.is_error for *_, d in diagnosed):
-                inventory = cloud.read_inventory(conn)
-                common.warn_placement(inventory)
+                inventory = _read_hosts(conn)
         columns = LIST_COLUMNS + (
             LIST_LONG_COLUMNS if parsed_args.long else ()
         )
@@ -588,6 +672,8 @@ the same requests as ``hypervisor maxphysaddr list``, never per flavor.
             )
             if eligible == []:
                 stranded.append(common.label(flavor))
+            if diagnosis.is_error:
+                self.broken.append(common.label(flavor))
             row = [
                 flavor['id'],
                 flavor['name'],

@@ -74,7 +74,9 @@ that reports no width is listed).
             help="Only hosts that meet this flavor's maxphysaddr "
             "requirements (its mode's trait and, for emulate, at least its "
             'bits) and on which its guest boots, whatever their state '
-            '(name or ID)',
+            '(name or ID); refused for a flavor whose status is an error, '
+            'and a flavor without maxphysaddr keys lists every host with a '
+            'warning',
         )
         parser.add_argument(
             '--long',
@@ -101,6 +103,14 @@ that reports no width is listed).
                 diagnosis = core.diagnose(specs, context=context)
                 if isinstance(diagnosis.bits, int):
                     bits = diagnosis.bits
+            if not diagnosis.configured:
+                # Say so: a typo in --flavor must not pass for a listing
+                # of that flavor's hosts.
+                LOG.warning(
+                    'Flavor %s has no maxphysaddr keys (not configured): '
+                    'every hypervisor is listed',
+                    common.label(flavor),
+                )
         with errors.as_command_error('cannot list hypervisors'):
             inventory = cloud.read_inventory(conn)
         if not inventory.traits_known:

@@ -42,8 +42,12 @@ from osc_maxphysaddr.core.address_space import UEFI
 from osc_maxphysaddr.core.address_space import format_bytes
 from osc_maxphysaddr.core.diagnosis import Diagnosis
 from osc_maxphysaddr.core.diagnosis import diagnose
+from osc_maxphysaddr.core.extra_specs_ops import BREAKS_FILTER
+from osc_maxphysaddr.core.extra_specs_ops import CAN_MATCH
+from osc_maxphysaddr.core.extra_specs_ops import MATCHES_NOTHING
 from osc_maxphysaddr.core.extra_specs_ops import capability_can_match
 from osc_maxphysaddr.core.extra_specs_ops import capability_matches
+from osc_maxphysaddr.core.extra_specs_ops import check_requirement
 from osc_maxphysaddr.core.findings import ERROR
 from osc_maxphysaddr.core.findings import NOT_CONFIGURED
 from osc_maxphysaddr.core.findings import OK
@@ -172,9 +176,13 @@ __all__ = [
     'auto_pool',
     'bits_from_cpu_info',
     'boots_on',
+    'BREAKS_FILTER',
+    'CAN_MATCH',
+    'MATCHES_NOTHING',
     'capability_can_match',
     'capability_for',
     'capability_matches',
+    'check_requirement',
     'cpu_vendor_model',
     'device_findings',
     'diagnose',

@@ -1,9 +1,10 @@
 """The diagnosis: what Nova and libvirt will really do with a flavor's specs.
 
-* libvirt needs ``bits`` with ``emulate`` and refuses them with
-  ``passthrough``.
+* Each key is read as Nova reads it (see :func:`diagnose`).
+* libvirt refuses ``bits`` with ``passthrough``; ``emulate`` without bits
+  is refused before libvirt 9.2.0 and gets QEMU's default width after.
 * A ``capabilities:`` value Nova cannot parse as ``<operator> <operand>``
-  matches no host (see :mod:`.extra_specs_ops`).
+  matches no host, or breaks the filter (see :mod:`.extra_specs_ops`).
 * With the flavor's guest (:class:`.guest.GuestContext`), an emulated
   width must let QEMU start and the firmware place every device BAR
   (:mod:`.address_space`), for Intel and AMD guest CPUs alike.
@@ -14,7 +15,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from osc_maxphysaddr.core.extra_specs_ops import capability_can_match
+from osc_maxphysaddr.core.extra_specs_ops import BREAKS_FILTER
+from osc_maxphysaddr.core.extra_specs_ops import MATCHES_NOTHING
+from osc_maxphysaddr.core.extra_specs_ops import check_requirement
 from osc_maxphysaddr.core.findings import ERROR
 from osc_maxphysaddr.core.findings import NOT_CONFIGURED
 from osc_maxphysaddr.core.findings import OK
@@ -27,19 +30,18 @@ from osc_maxphysaddr.core.guest import guest_context
 from osc_maxphysaddr.core.guest import width_finding
 from osc_maxphysaddr.core.specs import BITS_KEY
 from osc_maxphysaddr.core.specs import CAPABILITY_KEY
-from osc_maxphysaddr.core.specs import DECIMAL
 from osc_maxphysaddr.core.specs import EMULATE
+from osc_maxphysaddr.core.specs import FORBIDDEN
 from osc_maxphysaddr.core.specs import MANAGED_KEYS
+from osc_maxphysaddr.core.specs import MAX_BITS
+from osc_maxphysaddr.core.specs import MIN_BITS
 from osc_maxphysaddr.core.specs import MODE_KEY
 from osc_maxphysaddr.core.specs import MODE_TRAITS
 from osc_maxphysaddr.core.specs import MODES
 from osc_maxphysaddr.core.specs import PASSTHROUGH
 from osc_maxphysaddr.core.specs import REQUIRED
 from osc_maxphysaddr.core.specs import TRAIT_KEYS
-from osc_maxphysaddr.core.specs import MaxphysaddrError
 from osc_maxphysaddr.core.specs import capability_for
-from osc_maxphysaddr.core.specs import other_mode
-from osc_maxphysaddr.core.specs import parse_bits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,12 +68,102 @@ class Diagnosis:
         return any(f.severity == ERROR for f in self.findings)
 
 
-def _bits_value(raw: str | None) -> int | str | None:
-    """A stored width as an int when it is one, else the raw text."""
+def nova_bits(raw: str | None) -> int | None:
+    """A stored width as Nova reads it, or None when Nova cannot use it.
+
+    The libvirt driver takes ``int(bits)``
+    (``_get_guest_cpu_config_maxphysaddr``) and ComputeCapabilitiesFilter
+    ``float('>= ' + bits split on whitespace)``, so whatever ``int()``
+    accepts (surrounding whitespace, a sign, underscores) works in both.
+    QEMU takes 32 to 52.
+    """
     if raw is None:
         return None
-    stripped = raw.strip()
-    return int(stripped) if DECIMAL.fullmatch(stripped) else raw
+    try:
+        bits = int(raw)
+    except ValueError:
+        return None
+    return bits if MIN_BITS <= bits <= MAX_BITS else None
+
+
+def _bits_value(raw: str | None) -> int | str | None:
+    """A stored width as an int when Nova reads it as one, else the text."""
+    bits = nova_bits(raw)
+    return raw if bits is None else bits
+
+
+def _trait_findings(
+    specs: Mapping[str, str], mode: str | None
+) -> tuple[list[Finding], list[Finding]]:
+    """The errors and warnings of the ``trait:`` keys, as Nova reads them.
+
+    ``RequestGroup.add_trait`` (nova/objects/request_spec.py) honours
+    exactly ``required`` and ``forbidden`` and ignores any other value
+    with a warning in Nova's log. Nova then requires the mode's own trait
+    itself (nova/scheduler/utils.py ``_translate_maxphysaddr_request``),
+    and the libvirt driver reports both ``COMPUTE_ADDRESS_SPACE_*`` traits
+    from one libvirt version check (nova/virt/libvirt/driver.py,
+    ``supports_address_space_*``), so a host that supports one mode holds
+    both traits.
+    """
+    errors: list[Finding] = []
+    warnings: list[Finding] = []
+    for key_mode in MODES:
+        key = TRAIT_KEYS[key_mode]
+        if key not in specs:
+            continue
+        value = specs[key]
+        if value not in (REQUIRED, FORBIDDEN):
+            warnings.append(
+                finding('trait-value-ignored', key=key, value=value)
+            )
+        elif mode is None:
+            continue  # reported as keys-without-mode
+        elif value == FORBIDDEN:
+            code = (
+                'mode-trait-forbidden'
+                if key_mode == mode
+                else 'other-mode-trait-forbidden'
+            )
+            errors.append(finding(code, key=key, mode=mode))
+        elif key_mode != mode:
+            warnings.append(finding('other-mode-trait', key=key))
+    return errors, warnings
+
+
+def _capability_findings(
+    capability: str, mode: str | None
+) -> tuple[list[Finding], list[Finding]]:
+    """The findings of a capabilities value that Nova applies as written."""
+    check = check_requirement(capability)
+    if check == BREAKS_FILTER:
+        return [finding('capability-breaks-filter', value=capability)], []
+    if check == MATCHES_NOTHING:
+        return [finding('capability-matches-nothing', value=capability)], []
+    if mode == PASSTHROUGH:
+        return [], [finding('capability-on-passthrough')]
+    return [], []
+
+
+def required_traits(specs: Mapping[str, str]) -> tuple[str, ...]:
+    """The mode traits Nova requires of a host for these specs.
+
+    The mode's own trait (only for a mode Nova accepts as written) and
+    every ``trait:`` key whose value is exactly ``required``.
+    """
+    mode = specs.get(MODE_KEY)
+    return tuple(
+        MODE_TRAITS[m]
+        for m in MODES
+        if m == mode or specs.get(TRAIT_KEYS[m]) == REQUIRED
+    )
+
+
+def forbidden_traits(specs: Mapping[str, str]) -> tuple[str, ...]:
+    """The mode traits Nova forbids on a host for these specs."""
+    return tuple(
+        MODE_TRAITS[m] for m in MODES if specs.get(TRAIT_KEYS[m]) == FORBIDDEN
+    )
 
 
 def diagnose(
@@ -81,31 +173,28 @@ def diagnose(
 ) -> Diagnosis:
     """Read a flavor's extra specs back into a maxphysaddr diagnosis.
 
-    With the flavor's guest (``context``; or its RAM alone, on Nova's
-    default platform) an emulated width is also checked by the
-    address-space model: see :func:`.guest.width_finding`.
+    Every key is read as Nova reads it: the mode is compared raw, the bits
+    go through ``int()``, a ``trait:`` value counts only when it is exactly
+    ``required`` or ``forbidden``. With the flavor's guest (``context``; or
+    its RAM alone, on Nova's default platform) an emulated width is also
+    checked by the address-space model: see :func:`.guest.width_finding`.
     """
     if context is None and ram_mib is not None:
         context = guest_context(ram_mib, specs, Platform())
     present = [k for k in MANAGED_KEYS if k in specs]
-    mode = specs.get(MODE_KEY)
+    raw_mode = specs.get(MODE_KEY)
+    # hardware._get_unique_flavor_image_meta returns ``flavor_value or
+    # image_value``, so an empty mode is no mode at all.
+    mode = raw_mode or None
     raw_bits = specs.get(BITS_KEY)
-    bits = _bits_value(raw_bits)
+    valid_bits = nova_bits(raw_bits)
     capability = specs.get(CAPABILITY_KEY)
-    required = tuple(
-        MODE_TRAITS[m]
-        for m in MODES
-        if specs.get(TRAIT_KEYS[m], '').strip() == REQUIRED
-    )
     errors: list[Finding] = []
     warnings: list[Finding] = []
-    valid_bits: int | None = None
-    if raw_bits is not None:
-        try:
-            valid_bits = parse_bits(raw_bits)
-        except MaxphysaddrError:
-            errors.append(finding('invalid-bits', value=raw_bits))
+    if raw_bits is not None and valid_bits is None:
+        errors.append(finding('invalid-bits', value=raw_bits))
 
+    known_mode = None
     if mode is None:
         if raw_bits is not None:
             errors.insert(0, finding('bits-without-mode'))
@@ -113,62 +202,51 @@ def diagnose(
             errors.append(
                 finding('keys-without-mode', keys=', '.join(present))
             )
-    elif mode.strip() not in MODES:
+    elif mode not in MODES:
+        # hardware.get_maxphysaddr_mode: ``mode not in ALL`` raises Invalid.
         errors.insert(0, finding('invalid-mode', value=mode))
     else:
-        mode = mode.strip()
+        known_mode = mode
         if mode == EMULATE and raw_bits is None:
             errors.append(finding('emulate-without-bits'))
         if mode == PASSTHROUGH and raw_bits is not None:
             errors.append(finding('passthrough-with-bits'))
-        own_key = TRAIT_KEYS[mode]
-        if own_key in specs and specs[own_key].strip() != REQUIRED:
-            errors.append(
-                finding(
-                    'trait-not-required',
-                    key=own_key,
-                    value=specs[own_key],
-                    mode=mode,
-                )
-            )
-        other_key = TRAIT_KEYS[other_mode(mode)]
-        if other_key in specs:
-            warnings.append(
-                finding(
-                    'other-mode-trait', key=other_key, value=specs[other_key]
-                )
-            )
+    trait_errors, trait_warnings = _trait_findings(specs, known_mode)
+    errors += trait_errors
+    warnings += trait_warnings
 
     if capability is not None:
-        if valid_bits is not None:
-            effective = capability_for(valid_bits)
-            if capability.split() != effective.split():
-                warnings.append(
-                    finding(
-                        'capability-differs',
-                        value=capability,
-                        effective=effective,
+        if raw_bits is not None:
+            # ComputeCapabilitiesFilter replaces the key whenever bits is
+            # set; invalid bits are reported above.
+            if valid_bits is not None:
+                effective = capability_for(valid_bits)
+                if capability.split() != effective.split():
+                    warnings.append(
+                        finding(
+                            'capability-differs',
+                            value=capability,
+                            effective=effective,
+                        )
                     )
-                )
-        elif raw_bits is None:
-            if not capability_can_match(capability):
-                errors.append(
-                    finding('capability-matches-nothing', value=capability)
-                )
-            elif mode is not None and mode.strip() == PASSTHROUGH:
-                warnings.append(finding('capability-on-passthrough'))
+        else:
+            cap_errors, cap_warnings = _capability_findings(
+                capability, known_mode
+            )
+            errors += cap_errors
+            warnings += cap_warnings
 
-    if context is not None and mode in MODES:
-        if mode == EMULATE and valid_bits is not None:
+    if context is not None and known_mode is not None:
+        if known_mode == EMULATE and valid_bits is not None:
             too_few = width_finding(context, valid_bits)
             if too_few is not None:
                 errors.append(too_few)
         warnings.extend(device_findings(context))
 
     return Diagnosis(
-        mode=mode,
-        bits=bits,
-        required_traits=required,
+        mode=raw_mode,
+        bits=_bits_value(raw_bits),
+        required_traits=required_traits(specs),
         capability=capability,
         findings=tuple(errors + warnings),
         configured=bool(present),

@@ -46,35 +46,61 @@ RULES = {
             f'{{keys}} set without {MODE_KEY}: the guest keeps '
             "QEMU's default width",
         ),
+        # nova/virt/hardware.py get_maxphysaddr_mode compares the raw
+        # value with fields.MaxPhyAddrMode.ALL and raises Invalid, which
+        # fails the request in the scheduler (scheduler/utils.py
+        # _translate_maxphysaddr_request): no stripping, no case folding.
         Rule(
             'invalid-mode',
             ERROR,
-            f'{MODE_KEY} is {{value!r}}, not emulate or passthrough: '
+            f'{MODE_KEY} is {{value!r}}, not exactly emulate or passthrough: '
             'Nova cannot schedule the flavor',
         ),
+        # libvirt's docs/formatdomain.rst (<maxphysaddr>): bits is
+        # optional for mode='emulate' only since 9.2.0; older libvirt
+        # refuses the domain XML. Without bits libvirt has no width to put
+        # in -cpu phys-bits=, so QEMU's default applies.
         Rule(
             'emulate-without-bits',
             ERROR,
-            f'emulate mode needs {BITS_KEY}: libvirt refuses emulate '
-            'without a width, so the guest does not boot',
+            f'emulate mode without {BITS_KEY}: libvirt older than 9.2.0 '
+            "refuses the guest, 9.2.0 and later boot it with QEMU's default "
+            'width, so the guest never gets a chosen width',
         ),
+        # src/qemu/qemu_validate.c: "CPU maximum physical address bits
+        # number specification cannot be used with mode='passthrough'".
         Rule(
             'passthrough-with-bits',
             ERROR,
             f'passthrough mode cannot take {BITS_KEY}: libvirt refuses a '
             'width with passthrough, so the guest does not boot',
         ),
+        # The bits go through int() in the libvirt driver
+        # (_get_guest_cpu_config_maxphysaddr) and '>= ' + bits through
+        # float() in ComputeCapabilitiesFilter.
         Rule(
             'invalid-bits',
             ERROR,
             f'{BITS_KEY} is {{value!r}}, not an integer from {MIN_BITS} '
             f'to {MAX_BITS}',
         ),
+        # nova/scheduler/utils.py adds the mode's trait as required after
+        # the trait: keys; a trait both required and forbidden leaves
+        # Placement no candidate.
         Rule(
-            'trait-not-required',
+            'mode-trait-forbidden',
             ERROR,
-            '{key} is {value!r}, but Nova requires that trait for {mode} '
-            'mode: no host qualifies',
+            "{key} is 'forbidden', but Nova itself requires that trait for "
+            '{mode} mode: no host qualifies',
+        ),
+        # nova/virt/libvirt/driver.py reports supports_address_space_
+        # passthrough and _emulated from one libvirt version check, so
+        # every host that can take either mode holds both traits.
+        Rule(
+            'other-mode-trait-forbidden',
+            ERROR,
+            "{key} is 'forbidden', but every libvirt host that supports "
+            '{mode} mode has that trait too: no host qualifies',
         ),
         Rule(
             'capability-matches-nothing',
@@ -82,11 +108,31 @@ RULES = {
             f'{CAPABILITY_KEY} is {{value!r}}, which matches no host '
             "(write operator, space, number: '>= 42')",
         ),
+        # extra_specs_ops.match() calls float() on the operand of a
+        # numeric operator and pops the values of '<or>'; the filter does
+        # not catch what they raise.
+        Rule(
+            'capability-breaks-filter',
+            ERROR,
+            f'{CAPABILITY_KEY} is {{value!r}}: ComputeCapabilitiesFilter '
+            'raises on it and the build fails (a numeric operator needs a '
+            "number: '>= 42')",
+        ),
+        # RequestGroup.add_trait (nova/objects/request_spec.py) honours
+        # exactly 'required' and 'forbidden' and logs a warning for any
+        # other value.
+        Rule(
+            'trait-value-ignored',
+            WARNING,
+            "{key} is {value!r}: Nova honours only 'required' and "
+            "'forbidden' and ignores this value",
+        ),
         Rule(
             'other-mode-trait',
             WARNING,
-            '{key}={value} belongs to the other mode: it narrows the hosts '
-            'for nothing',
+            '{key}=required belongs to the other mode: every libvirt host '
+            'that supports one mode has both traits, so it narrows nothing '
+            'and only misleads',
         ),
         Rule(
             'capability-differs',

@@ -16,16 +16,15 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 
 from osc_maxphysaddr.core.diagnosis import diagnose
+from osc_maxphysaddr.core.diagnosis import forbidden_traits
+from osc_maxphysaddr.core.diagnosis import required_traits
 from osc_maxphysaddr.core.extra_specs_ops import capability_matches
 from osc_maxphysaddr.core.guest import GuestContext
 from osc_maxphysaddr.core.hosts import Host
 from osc_maxphysaddr.core.specs import EMULATE
-from osc_maxphysaddr.core.specs import FORBIDDEN
 from osc_maxphysaddr.core.specs import MAX_BITS
 from osc_maxphysaddr.core.specs import MIN_BITS
 from osc_maxphysaddr.core.specs import MODE_TRAITS
-from osc_maxphysaddr.core.specs import MODES
-from osc_maxphysaddr.core.specs import TRAIT_KEYS
 from osc_maxphysaddr.core.specs import MaxphysaddrError
 from osc_maxphysaddr.core.specs import capability_for
 
@@ -51,24 +50,26 @@ class HostRequirement:
 
 
 def host_requirement(specs: Mapping[str, str]) -> HostRequirement:
-    """The host requirement of a flavor whose diagnosis has no error."""
+    """The host requirement of a flavor whose diagnosis has no error.
+
+    As Nova's scheduler builds it: the traits of
+    :func:`.diagnosis.required_traits` and
+    :func:`.diagnosis.forbidden_traits` go to Placement, and the width
+    requirement to ComputeCapabilitiesFilter, which replaces the
+    capabilities key with ``'>= ' + bits`` whenever bits is set.
+    """
     diagnosis = diagnose(specs)
     if diagnosis.is_error:
         raise MaxphysaddrError(
             f'the flavor cannot be scheduled as written: {diagnosis.status}'
         )
-    required = set(diagnosis.required_traits)
-    forbidden = set()
-    if diagnosis.mode is not None:
-        required.add(MODE_TRAITS[diagnosis.mode.strip()])
-    for mode in MODES:
-        if specs.get(TRAIT_KEYS[mode], '').strip() == FORBIDDEN:
-            forbidden.add(MODE_TRAITS[mode])
     capability = diagnosis.capability
     if isinstance(diagnosis.bits, int):
         capability = capability_for(diagnosis.bits)
     return HostRequirement(
-        frozenset(required), frozenset(forbidden), capability
+        frozenset(required_traits(specs)),
+        frozenset(forbidden_traits(specs)),
+        capability,
     )
 
 

@@ -112,6 +112,37 @@ def test_list_on_a_pre_2_61_cloud_reads_specs_per_flavor(make_cloud):
     assert len(spec_reads) == len(cloud.state.flavors)
 
 
+def test_list_check_exits_1_naming_only_the_broken_flavors(cloud):
+    configure(cloud, 'm1.large', core.Config('emulate', 46).extra_specs())
+    configure(cloud, 'm1.medium', {core.MODE_KEY: 'Emulate'})
+    configure(cloud, 'm1.small', {core.BITS_KEY: '42', core.MODE_KEY: ''})
+    plain = flavor_list(cloud)
+    checked = flavor_list(cloud, '--check')
+    assert plain.code == 0, plain.err
+    assert checked.code == 1
+    assert checked.out == plain.out
+    statuses = {row['Name']: row['Status'] for row in checked.json()}
+    broken = sorted(n for n, s in statuses.items() if s.startswith('error'))
+    assert broken == ['m1.medium', 'm1.small']
+    assert (
+        'Flavors with an error status: m1.small (2), m1.medium (3)'
+        in checked.err.splitlines()
+    )
+
+
+def test_list_check_exits_0_when_no_flavor_is_broken(cloud):
+    configure(cloud, 'm1.large', core.Config('emulate', 46).extra_specs())
+    configure(
+        cloud, 'm1.medium', {core.MODE_KEY: 'passthrough', core.BITS_KEY: '4'}
+    )
+    # an error on a flavor that is not shown does not count
+    assert flavor_list(cloud, '--check').code == 1
+    cloud.state.flavor_by_name('m1.medium').extra_specs.clear()
+    result = flavor_list(cloud, '--check')
+    assert result.code == 0, result.err
+    assert [row['Status'] for row in result.json()] == ['ok']
+
+
 def set_(cloud, *args):
     return cloud.run('flavor', 'maxphysaddr', 'set', *args)
 
@@ -346,6 +377,77 @@ def test_a_malformed_clouds_yaml_size_fails_before_any_request(
 
 @pytest.mark.parametrize('bits', ['41', '46'])
 def test_passthrough_is_not_measured_against_ram(cloud, bits):
+    # 64 TiB of RAM needs more than 46 bits: emulate at these widths is
+    # refused, passthrough (the host's width) is written.
     add_big_flavor(cloud, ram_mib=64 * TIB_MIB)
+    refused = set_(cloud, 'huge', '--mode', 'emulate', '--bits', bits)
+    assert refused.code == 1 and 'QEMU refuses to start' in refused.err
+    assert f'not below 2^{bits}' in refused.err
+    assert cloud.writes() == []
+    configure(cloud, 'huge', core.Config('emulate', int(bits)).extra_specs())
+
     result = set_(cloud, 'huge', '--mode', 'passthrough')
     assert result.code == 0, result.err
+    assert 'QEMU refuses' not in result.err
+    assert cloud.specs('huge') == core.Config('passthrough').extra_specs()
+    post = cloud.log.select('compute', 'POST')
+    assert [r.json() for r in post] == [
+        {'extra_specs': core.Config('passthrough').extra_specs()}
+    ]
+    deleted = [
+        r.route.rsplit('/', 1)[1]
+        for r in cloud.log.select('compute', 'DELETE')
+    ]
+    assert sorted(deleted) == sorted(
+        [core.BITS_KEY, core.CAPABILITY_KEY, core.TRAIT_KEYS['emulate']]
+    )
+
+
+def test_bits_auto_reports_a_hypervisor_read_failure_as_such(cloud):
+    cloud.state.inject_fault('GET', r'/os-hypervisors', 403)
+    result = set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', 'auto')
+    assert result.code == 1
+    assert result.err.strip() == (
+        '--bits auto cannot read the hypervisors: admin rights are needed '
+        '(HTTP 403: Injected fault (403))'
+    )
+    assert cloud.writes() == []
+
+
+def test_bits_auto_reports_an_unavailable_compute_api_as_such(cloud):
+    cloud.state.inject_fault('GET', r'/os-hypervisors', 503, times=10)
+    result = set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', 'auto')
+    assert result.code == 1
+    assert result.err.startswith('--bits auto cannot read the hypervisors: ')
+    assert 'HTTP 503' in result.err
+    assert 'flavors' not in result.err
+    assert cloud.writes() == []
+
+
+@pytest.mark.parametrize(
+    'config,fault,reason',
+    [
+        (
+            {'placement_in_catalog': False},
+            False,
+            'Placement is not in the service catalog',
+        ),
+        ({}, True, 'Placement answered HTTP 503'),
+    ],
+)
+def test_bits_auto_without_placement_says_traits_are_unknown(
+    make_cloud, config, fault, reason
+):
+    cloud = make_cloud(**config)
+    if fault:
+        cloud.state.inject_fault('GET', r'/resource_providers', 503, times=5)
+    result = set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', 'auto')
+    assert result.code == 1
+    assert (
+        '--bits auto cannot read which hypervisors have the '
+        f'{E} trait: {reason}'
+    ) in result.err
+    assert 'needs at least one' not in result.err
+    assert 'Nothing was written' in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert cloud.writes() == []

@@ -79,9 +79,16 @@ def test_changing_bits_only_touches_bits_and_capability(cloud):
     set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', '42')
     result = set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', '48')
     assert result.code == 0, result.err
-    assert cloud.specs('m1.large')[CAP] == '>= 48'
+    assert cloud.specs('m1.large') == {
+        **UNRELATED,
+        **EMULATE_42,
+        BITS: '48',
+        CAP: '>= 48',
+    }
     assert cloud.writes() == [('POST', '/flavors/4/os-extra_specs', '2.85')]
-    assert cloud.log.select(method='POST')[0].route.endswith('os-extra_specs')
+    (post,) = cloud.log.select(method='POST')
+    # only the two keys that change are sent again
+    assert post.json() == {'extra_specs': {BITS: '48', CAP: '>= 48'}}
 
 
 def test_reapplying_sends_no_write_and_says_so(cloud):
@@ -199,15 +206,51 @@ def test_writes_follow_an_old_clouds_maximum(make_cloud):
 
 
 def test_a_400_is_explained_in_one_line_and_nothing_changes(cloud):
-    cloud.state.inject_fault('POST', r'/os-extra_specs$', 400)
+    cloud.state.inject_fault(
+        'POST', r'/os-extra_specs$', 400, message='Quota exceeded for keys'
+    )
     result = set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', '42')
     assert result.code == 1
-    assert 'Traceback' not in result.err
-    line = next(x for x in result.err.splitlines() if 'HTTP 400' in x)
-    assert 'from compute microversion 2.86' in line
-    assert 'now set: nothing' in result.err
+    # one line, nothing else: what Nova refused, why, and the state
+    assert result.err.splitlines() == [
+        'flavor m1.large (4): Nova refused to set '
+        + ', '.join(sorted(EMULATE_42))
+        + ' (HTTP 400: Quota exceeded for keys). Nothing was written.'
+    ]
     assert cloud.specs('m1.large') == UNRELATED
-    assert '1 of 1 flavors failed' in result.err
+    assert cloud.writes() == [('POST', '/flavors/4/os-extra_specs', '2.85')]
+
+
+def test_a_400_from_the_validator_names_the_microversion(cloud):
+    # nova/api/validation/extra_specs/validators.py, from 2.86
+    message = (
+        "Validation failed; extra spec 'hw:maxphysaddr_mode' does not "
+        'appear to be a valid extra spec.'
+    )
+    cloud.state.inject_fault('POST', r'/os-extra_specs$', 400, message=message)
+    result = set_(cloud, 'm1.large', '--mode', 'passthrough')
+    assert result.code == 1
+    (line,) = result.err.splitlines()
+    assert f'(HTTP 400: {message})' in line
+    assert 'writes at 2.85 or older' in line
+    assert 'run the same command' not in line.lower()
+    assert cloud.specs('m1.large') == UNRELATED
+
+
+def test_a_400_among_several_flavors_is_one_line_and_the_count(cloud):
+    cloud.state.inject_fault('POST', r'/flavors/3/os-extra_specs$', 400)
+    result = set_(
+        cloud, 'm1.small', 'm1.medium', '--mode', 'emulate', '--bits', '42'
+    )
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        'flavor m1.medium (3): Nova refused to set '
+        + ', '.join(sorted(EMULATE_42))
+        + ' (HTTP 400: Injected fault (400)). Nothing was written.',
+        '1 of 2 flavors failed',
+    ]
+    assert cloud.specs('m1.small') == EMULATE_42
+    assert cloud.specs('m1.medium') == {}
 
 
 def test_a_failed_delete_reports_the_state_and_a_rerun_converges(cloud):
@@ -215,18 +258,20 @@ def test_a_failed_delete_reports_the_state_and_a_rerun_converges(cloud):
     cloud.state.inject_fault('DELETE', r'os-extra_specs/', 500, times=1)
     result = set_(cloud, 'm1.large', '--mode', 'passthrough')
     assert result.code == 1
-    assert 'Traceback' not in result.err
     specs = cloud.specs('m1.large')
     # the new configuration went in first, so the flavor is never bare
     assert specs[MODE] == 'passthrough' and specs[PT] == 'required'
     stale = [k for k in (BITS, EMU, CAP) if k in specs]
     assert len(stale) == 3  # the first delete failed, the rest never ran
-    assert 'now set: hw:maxphysaddr_mode, trait:' in result.err
-    assert (
-        'stale keys remaining: ' + ', '.join(k for k in (BITS, EMU, CAP))
-        in result.err
+    (line,) = result.err.splitlines()
+    assert line.startswith(
+        f'flavor m1.large (4): cannot delete {BITS}: the cloud answered '
+        'HTTP 500'
     )
-    assert 'Run the same command again' in result.err
+    assert 'Now set: hw:maxphysaddr_mode, trait:' in line
+    assert 'stale keys remaining: ' + ', '.join((BITS, EMU, CAP)) in line
+    # a 500 is transient, and some keys were written: a rerun finishes
+    assert line.endswith('Run the same command again to finish.')
 
     rerun = set_(cloud, 'm1.large', '--mode', 'passthrough')
     assert rerun.code == 0, rerun.err
@@ -234,11 +279,34 @@ def test_a_failed_delete_reports_the_state_and_a_rerun_converges(cloud):
     assert cloud.specs('m1.large') == {**UNRELATED, **PASSTHROUGH}
 
 
+def test_a_refused_delete_reports_the_state_without_a_rerun(cloud):
+    set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', '42')
+    cloud.state.inject_fault('DELETE', r'os-extra_specs/', 400, times=1)
+    result = set_(cloud, 'm1.large', '--mode', 'passthrough')
+    assert result.code == 1
+    (line,) = result.err.splitlines()
+    assert f'Nova refused to delete {BITS} (HTTP 400' in line
+    assert 'Now set: hw:maxphysaddr_mode, trait:' in line
+    assert 'again' not in line  # a 400 does not go away by itself
+    assert cloud.specs('m1.large')[MODE] == 'passthrough'
+
+
+def test_a_transient_failure_before_any_write_says_nothing_was_written(
+    cloud,
+):
+    cloud.state.inject_fault('POST', r'/os-extra_specs$', 503)
+    result = set_(cloud, 'm1.large', '--mode', 'passthrough')
+    assert result.code == 1
+    (line,) = result.err.splitlines()
+    assert 'HTTP 503' in line and line.endswith('Nothing was written.')
+    assert cloud.specs('m1.large') == UNRELATED
+
+
 def test_one_failing_flavor_does_not_stop_the_others(cloud):
     cloud.state.inject_fault('POST', r'/flavors/2/os-extra_specs$', 500)
     result = set_(cloud, 'm1.small', 'm1.medium', '--mode', 'passthrough')
     assert result.code == 1
-    assert '1 of 2 flavors failed' in result.err
+    assert result.err.splitlines()[-1] == '1 of 2 flavors failed'
     assert MODE not in cloud.specs('m1.small')
     assert cloud.specs('m1.medium') == PASSTHROUGH
 

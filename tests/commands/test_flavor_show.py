@@ -114,7 +114,38 @@ def test_show_not_configured_asks_for_no_hosts(cloud):
     [
         ({MODE: 'emulate', BITS: '42'}, 'ok'),
         ({BITS: '42'}, 'error: hw:maxphysaddr_bits is set without '),
-        ({MODE: 'emulate'}, 'error: emulate mode needs hw:maxphysaddr_bits'),
+        (
+            {MODE: 'emulate'},
+            'error: emulate mode without hw:maxphysaddr_bits: libvirt older '
+            'than 9.2.0 refuses the guest',
+        ),
+        (
+            {MODE: ' emulate', BITS: '42'},
+            "error: hw:maxphysaddr_mode is ' emulate', not exactly emulate "
+            'or passthrough',
+        ),
+        ({MODE: 'emulate', BITS: ' 42 '}, 'ok'),
+        (
+            {MODE: 'emulate', BITS: '42', EMU: 'Required'},
+            "warning: trait:COMPUTE_ADDRESS_SPACE_EMULATED is 'Required': "
+            "Nova honours only 'required' and 'forbidden'",
+        ),
+        (
+            {MODE: 'emulate', BITS: '42', PT: 'forbidden'},
+            "error: trait:COMPUTE_ADDRESS_SPACE_PASSTHROUGH is 'forbidden', "
+            'but every libvirt host that supports emulate mode has that '
+            'trait too',
+        ),
+        (
+            {MODE: 'passthrough', CAP: '>= x'},
+            "error: capabilities:cpu_info:maxphysaddr:bits is '>= x': "
+            'ComputeCapabilitiesFilter raises on it',
+        ),
+        (
+            {MODE: 'passthrough', CAP: '<all-in> 4 6'},
+            'warning: capabilities:cpu_info:maxphysaddr:bits on a '
+            'passthrough flavor',
+        ),
         (
             {MODE: 'passthrough', CAP: '>=42'},
             "error: capabilities:cpu_info:maxphysaddr:bits is '>=42', which "
@@ -178,3 +209,80 @@ def test_show_on_an_old_cloud(make_cloud):
             cloud.state, 42, os_traits.COMPUTE_ADDRESS_SPACE_EMULATED
         )
     )
+
+
+@pytest.mark.parametrize(
+    'specs',
+    [
+        # Nova reads the bits with int(): the same hosts as '42'
+        {MODE: 'emulate', BITS: ' 42 '},
+        # an ignored trait value changes nothing; Nova requires EMULATED
+        {MODE: 'emulate', BITS: '42', EMU: 'Required'},
+        {MODE: 'emulate', BITS: '42', PT: 'yes'},
+    ],
+)
+def test_hosts_count_reads_the_specs_as_nova_does(make_cloud, specs):
+    cloud = make_cloud(n_hypervisors=120)
+    configure(cloud, 'm1.large', specs)
+    data = show(cloud, 'm1.large', '--long').json()
+    hosts = expected_hosts(
+        cloud.state, 42, os_traits.COMPUTE_ADDRESS_SPACE_EMULATED
+    )
+    assert 0 < len(hosts) < 120
+    assert data['Host Names'] == hosts
+    assert data['Hosts'] == len(hosts)
+    assert data['Required Traits'] == ['COMPUTE_ADDRESS_SPACE_EMULATED']
+
+
+# --- --check -----------------------------------------------------------------
+
+
+def test_check_exits_1_on_an_error_and_keeps_the_output(cloud):
+    configure(cloud, 'm1.large', {MODE: 'emulate'})
+    plain = show(cloud, 'm1.large')
+    checked = show(cloud, 'm1.large', '--check')
+    assert plain.code == 0  # without --check, as before
+    assert checked.code == 1
+    assert checked.out == plain.out
+    assert checked.json()['Status'].startswith('error: ')
+    assert checked.err.splitlines() == [
+        'Flavors with an error status: m1.large (4)'
+    ]
+
+
+@pytest.mark.parametrize(
+    'specs',
+    [
+        {},  # not configured
+        {MODE: 'emulate', BITS: '42'},  # ok
+        {MODE: 'emulate', BITS: '42', CAP: '>= 40'},  # a warning only
+    ],
+)
+def test_check_exits_0_without_an_error(cloud, specs):
+    configure(cloud, 'm1.large', specs)
+    result = show(cloud, 'm1.large', '--check')
+    assert result.code == 0, result.err
+    assert not result.json()['Status'].startswith('error')
+    assert 'error status' not in result.err
+
+
+def test_a_member_reads_the_status_without_hosts(cloud):
+    # Reading extra specs is open to project readers; hypervisors are not.
+    configure(cloud, 'm1.large', {MODE: 'emulate', BITS: '42'})
+    as_admin = show(cloud, 'm1.large').json()
+    result = show(cloud, 'm1.large', user='member')
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data['Status'] == as_admin['Status'] == 'ok'
+    assert data['Hosts'] is None and as_admin['Hosts'] is not None
+    assert result.err.splitlines() == [
+        'Hosts are unknown: reading the hypervisors needs admin rights '
+        '(HTTP 403)'
+    ]
+    listing = cloud.run(
+        'flavor', 'maxphysaddr', 'list', '-f', 'json', user='member'
+    )
+    assert listing.code == 0, listing.err
+    assert [(r['Name'], r['Status'], r['Hosts']) for r in listing.json()] == [
+        ('m1.large', 'ok', None)
+    ]

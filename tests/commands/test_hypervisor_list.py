@@ -10,6 +10,8 @@ from tests.emulation import seed
 
 E = os_traits.COMPUTE_ADDRESS_SPACE_EMULATED
 P = os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH
+E_KEY = 'trait:' + E
+P_KEY = 'trait:' + P
 
 
 def list_(cloud, *args, **kwargs):
@@ -171,6 +173,57 @@ def test_a_flavor_in_error_is_reported_instead_of_a_list(cloud):
     assert 'matches no host' in result.err
     assert result.out == ''
     assert cloud.log.count('compute', route='/os-hypervisors/detail') == 0
+
+
+def test_a_flavor_not_configured_lists_every_host_and_says_so(cloud):
+    everything = list_(cloud)
+    result = list_(cloud, '--flavor', 'm1.small')
+    assert result.code == 0, result.err
+    assert result.out == everything.out
+    said = [line for line in result.err.splitlines() if 'm1.small' in line]
+    assert said == [
+        'Flavor m1.small (2) has no maxphysaddr keys (not configured): '
+        'every hypervisor is listed'
+    ]
+    assert 'not configured' not in everything.err
+
+
+@pytest.mark.parametrize(
+    'specs',
+    [
+        {core.MODE_KEY: ' emulate', core.BITS_KEY: '42'},
+        {core.MODE_KEY: 'emulate', core.BITS_KEY: '42', E_KEY: 'forbidden'},
+        {core.MODE_KEY: 'passthrough', core.CAPABILITY_KEY: '>= x'},
+    ],
+)
+def test_a_flavor_nova_cannot_schedule_is_refused(cloud, specs):
+    cloud.state.flavor_by_name('m1.small').extra_specs.update(specs)
+    result = list_(cloud, '--flavor', 'm1.small')
+    assert result.code == 1
+    assert 'cannot be scheduled as written' in result.err
+    assert result.out == ''
+
+
+def test_flavor_filter_reads_the_specs_as_nova_does(cloud):
+    flavor = cloud.state.flavor_by_name('m1.small')
+    flavor.extra_specs.update({core.MODE_KEY: 'emulate', core.BITS_KEY: '43'})
+    exact = list_(cloud, '--flavor', 'm1.small').json()
+    # whitespace around the bits and ignored trait values change nothing
+    # (Nova still requires the mode's own trait)
+    flavor.extra_specs.update(
+        {core.BITS_KEY: ' 43 ', E_KEY: 'Required', P_KEY: 'yes'}
+    )
+    loose = list_(cloud, '--flavor', 'm1.small').json()
+    assert loose == exact
+    expected = {
+        uuid
+        for uuid, (*_, bits, emulated, _pt) in expected_rows(
+            cloud.state
+        ).items()
+        if emulated and bits is not None and bits >= 43
+    }
+    assert expected  # the seeded mix has such hosts
+    assert set(as_rows(exact)) == expected
 
 
 def test_hosts_without_or_with_broken_cpu_info_have_no_bits(cloud):

@@ -9,6 +9,7 @@ import time
 import traceback
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -44,6 +45,12 @@ class RequestRecord:
     microversion: str | None
     status: int
     user: str | None
+    #: The request body as sent (bytes; empty for GET and DELETE).
+    body: bytes = b''
+
+    def json(self) -> Any:
+        """The request body decoded as JSON (None when empty)."""
+        return json.loads(self.body) if self.body else None
 
 
 class RequestLog:
@@ -333,6 +340,7 @@ class EmulatedCloud:
             microversion=self._microversion(service, headers),
             status=resp.status,
             user=user.name if user else None,
+            body=body or b'',
         )
         return resp, record
 

@@ -4,8 +4,14 @@
 tests.functional.cloud up`` left running in the same state directory
 (``$MAXPHYSADDR_DEVCLOUD``, default ``<repo>/.devcloud``), or starts one
 and stops it at the end. It seeds ``$MAXPHYSADDR_DEVCLOUD_HOSTS`` (default
-300) hypervisors. The suite is skipped only when the server packages
-cannot be installed; any other failure is an error.
+300) hypervisors.
+
+The suite is skipped only when the server packages cannot be installed
+*and* no package source pip would use answers
+(:func:`venv.package_index_problem`), and never in CI: with ``CI`` set the
+fixture fails instead, and any functional test that was skipped for another
+reason fails the session (``pytest_sessionfinish``), so a CI run cannot pass
+without running them. Every other failure is an error.
 """
 
 import dataclasses
@@ -100,6 +106,48 @@ class FunctionalCloud:
         )
 
 
+def _skip_or_fail(exc):
+    """Skip the suite only when pip had no package source to reach."""
+    problem = venv.package_index_problem()
+    if problem is None:
+        pytest.fail(
+            f'the package index answers, yet the dev cloud cannot be '
+            f'installed: {exc}',
+            pytrace=False,
+        )
+    if venv.ci():
+        pytest.fail(
+            'CI is set, so the functional tests may not be skipped; the '
+            f'package index cannot be reached ({problem}): {exc}',
+            pytrace=False,
+        )
+    pytest.skip(
+        f'no package index can be reached ({problem}), so the dev cloud '
+        f'cannot be installed: {exc}'
+    )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With ``CI`` set, a skipped functional test fails the run."""
+    if not venv.ci() or exitstatus != pytest.ExitCode.OK:
+        return
+    reporter = session.config.pluginmanager.get_plugin('terminalreporter')
+    stats = reporter.stats if reporter else {}
+    skipped = [
+        r.nodeid
+        for r in stats.get('skipped', [])
+        if r.nodeid.startswith('tests/functional/')
+    ]
+    if skipped:
+        if reporter:
+            reporter.write_line(
+                f'CI is set: {len(skipped)} functional tests were skipped '
+                f'({", ".join(skipped[:3])}...); failing the run',
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture(scope='session')
 def devcloud():
     cloud = cloud_mod.DevCloud(log=lambda msg: print(msg, file=sys.stderr))
@@ -108,7 +156,7 @@ def devcloud():
         try:
             started = cloud.up()
         except venv.InstallError as exc:
-            pytest.skip(f'cannot install the dev cloud: {exc}')
+            _skip_or_fail(exc)
     try:
         cloud.seed(int(os.environ.get(HOSTS_ENV, DEFAULT_HOSTS)))
         conn = cloud.connect()

@@ -5,6 +5,7 @@ openstacksdk at a microversion of its own), and on the seed manifest for
 what the hypervisors report.
 """
 
+import json
 import uuid
 
 import os_traits
@@ -268,3 +269,77 @@ def test_non_admin_is_told_admin_rights_are_needed(devcloud, make_flavor):
     )
     assert listing.returncode == 1
     assert 'admin rights are needed' in listing.stderr
+
+
+def write_by_hand(devcloud, flavor, extra_specs):
+    """Extra specs as ``openstack flavor set`` at 2.85 writes them."""
+    resp = devcloud.conn.compute.post(
+        f'/flavors/{flavor.id}/os-extra_specs',
+        json={'extra_specs': extra_specs},
+        microversion='2.85',
+    )
+    assert resp.status_code == 200, resp.text
+
+
+def show_status(devcloud, flavor, *args, cloud=None):
+    kwargs = {'check': False}
+    if cloud:
+        kwargs['cloud'] = cloud
+    return devcloud.openstack(
+        'flavor',
+        'maxphysaddr',
+        'show',
+        flavor.id,
+        '-f',
+        'json',
+        *args,
+        **kwargs,
+    )
+
+
+def test_specs_are_read_as_nova_reads_them(devcloud, make_flavor):
+
+    flavor = make_flavor()
+    # Nova compares the mode raw: a leading space is an error, and --check
+    # makes that the exit status.
+    write_by_hand(devcloud, flavor, {MODE: ' emulate', BITS: '42'})
+    plain = show_status(devcloud, flavor)
+    checked = show_status(devcloud, flavor, '--check')
+    assert plain.returncode == 0, plain.stderr
+    assert checked.returncode == 1
+    assert checked.stdout == plain.stdout
+    data = json.loads(checked.stdout)
+    assert data['Status'].startswith(
+        "error: hw:maxphysaddr_mode is ' emulate', not exactly emulate"
+    )
+    assert data['Hosts'] is None
+    assert f'Flavors with an error status: {flavor.name}' in checked.stderr
+
+    # The bits go through int(), and a trait value other than exactly
+    # 'required' is ignored: the flavor works, with a warning.
+    write_by_hand(
+        devcloud,
+        flavor,
+        {MODE: 'emulate', BITS: ' 42 ', 'trait:' + E: 'Required'},
+    )
+    checked = show_status(devcloud, flavor, '--check', '--long')
+    assert checked.returncode == 0, checked.stderr
+    data = json.loads(checked.stdout)
+    assert data['Status'].startswith(
+        "warning: trait:COMPUTE_ADDRESS_SPACE_EMULATED is 'Required': Nova "
+        "honours only 'required' and 'forbidden'"
+    )
+    assert sorted(data['Host Names']) == eligible(devcloud, E, 42)
+    assert specs(devcloud, flavor)[BITS] == ' 42 '  # nothing was written
+
+
+def test_a_member_reads_statuses_but_not_hosts(devcloud, make_flavor):
+
+    flavor = make_flavor()
+    write_by_hand(devcloud, flavor, {MODE: 'emulate', BITS: '42'})
+    result = show_status(devcloud, flavor, cloud=devcloud.member_cloud)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data['Status'] == 'ok'
+    assert data['Hosts'] is None
+    assert 'reading the hypervisors needs admin rights' in result.stderr

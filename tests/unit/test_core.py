@@ -266,12 +266,52 @@ DIAGNOSES = [
     ({MODE: 'emulate', BITS: '60'}, ['invalid-bits']),
     ({MODE: 'emulate', BITS: '31'}, ['invalid-bits']),
     ({MODE: 'emulate', BITS: 'abc'}, ['invalid-bits']),
-    ({MODE: 'emulate', BITS: '42', EMU: 'forbidden'}, ['trait-not-required']),
-    ({MODE: 'passthrough', PT: 'yes'}, ['trait-not-required']),
+    # Nova compares the mode raw (hardware.get_maxphysaddr_mode): Invalid.
+    ({MODE: ' emulate', BITS: '42'}, ['invalid-mode']),
+    ({MODE: 'emulate ', BITS: '42'}, ['invalid-mode']),
+    ({MODE: 'passthrough\n'}, ['invalid-mode']),
+    # ... but reads the bits with int(): whitespace and a sign are fine.
+    ({MODE: 'emulate', BITS: ' 42 '}, []),
+    ({MODE: 'emulate', BITS: '+42'}, []),
+    ({MODE: 'emulate', BITS: '42.0'}, ['invalid-bits']),
+    ({MODE: 'emulate', BITS: ''}, ['invalid-bits']),
+    # An empty mode is no mode (flavor_value or image_value).
+    ({MODE: '', BITS: '42'}, ['bits-without-mode']),
+    # Trait values: only exactly 'required' and 'forbidden' count.
+    (
+        {MODE: 'emulate', BITS: '42', EMU: 'forbidden'},
+        ['mode-trait-forbidden'],
+    ),
+    ({MODE: 'passthrough', PT: 'forbidden'}, ['mode-trait-forbidden']),
+    (
+        {MODE: 'emulate', BITS: '42', PT: 'forbidden'},
+        ['other-mode-trait-forbidden'],
+    ),
+    ({MODE: 'passthrough', EMU: 'forbidden'}, ['other-mode-trait-forbidden']),
+    ({MODE: 'passthrough', PT: 'yes'}, ['trait-value-ignored']),
+    ({MODE: 'emulate', BITS: '42', EMU: 'Required'}, ['trait-value-ignored']),
+    ({MODE: 'emulate', BITS: '42', EMU: 'required '}, ['trait-value-ignored']),
+    ({MODE: 'emulate', BITS: '42', PT: 'Forbidden'}, ['trait-value-ignored']),
+    ({EMU: 'yes'}, ['keys-without-mode', 'trait-value-ignored']),
     ({MODE: 'passthrough', CAP: '>=42'}, ['capability-matches-nothing']),
     ({MODE: 'passthrough', CAP: 'foo'}, ['capability-matches-nothing']),
     ({MODE: 'passthrough', CAP: '>='}, ['capability-matches-nothing']),
-    ({MODE: 'passthrough', CAP: '>= x'}, ['capability-matches-nothing']),
+    ({MODE: 'passthrough', CAP: '042'}, ['capability-matches-nothing']),
+    ({MODE: 'passthrough', CAP: 's== 4x'}, ['capability-matches-nothing']),
+    ({MODE: 'passthrough', CAP: '<in> x'}, ['capability-matches-nothing']),
+    (
+        {MODE: 'passthrough', CAP: '<all-in> 4 x'},
+        ['capability-matches-nothing'],
+    ),
+    (
+        {MODE: 'passthrough', CAP: '<or> x <or> y'},
+        ['capability-matches-nothing'],
+    ),
+    # float() of the operand, or popping a bare <or>, raises in the filter
+    ({MODE: 'passthrough', CAP: '>= x'}, ['capability-breaks-filter']),
+    ({MODE: 'passthrough', CAP: '== forty'}, ['capability-breaks-filter']),
+    ({MODE: 'passthrough', CAP: '<or>'}, ['capability-breaks-filter']),
+    ({CAP: '>= x'}, ['keys-without-mode', 'capability-breaks-filter']),
     # warnings
     ({MODE: 'emulate', BITS: '42', PT: 'required'}, ['other-mode-trait']),
     ({MODE: 'passthrough', EMU: 'required'}, ['other-mode-trait']),
@@ -283,6 +323,16 @@ DIAGNOSES = [
         {MODE: 'passthrough', CAP: '<or> 46 <or> 48'},
         ['capability-on-passthrough'],
     ),
+    # every operator of extra_specs_ops can be well-formed
+    (
+        {MODE: 'passthrough', CAP: '<all-in> 4 6'},
+        ['capability-on-passthrough'],
+    ),
+    ({MODE: 'passthrough', CAP: '<in> 4'}, ['capability-on-passthrough']),
+    ({MODE: 'passthrough', CAP: 's>= 42'}, ['capability-on-passthrough']),
+    ({MODE: 'passthrough', CAP: 's== 46'}, ['capability-on-passthrough']),
+    ({MODE: 'passthrough', CAP: '= 42'}, ['capability-on-passthrough']),
+    ({MODE: 'passthrough', CAP: '!= 4.2e1'}, ['capability-on-passthrough']),
     # errors come before warnings
     (
         {
@@ -292,7 +342,7 @@ DIAGNOSES = [
             PT: 'required',
             CAP: '>= 1',
         },
-        ['trait-not-required', 'other-mode-trait', 'capability-differs'],
+        ['mode-trait-forbidden', 'other-mode-trait', 'capability-differs'],
     ),
 ]
 
@@ -428,9 +478,11 @@ def test_status_text_reads_as_documented():
     ).status
     assert status == (
         "error: trait:COMPUTE_ADDRESS_SPACE_EMULATED is 'forbidden', but "
-        'Nova requires that trait for emulate mode: no host qualifies; '
-        'warning: trait:COMPUTE_ADDRESS_SPACE_PASSTHROUGH=forbidden belongs '
-        'to the other mode: it narrows the hosts for nothing; '
+        'Nova itself requires that trait for emulate mode: no host '
+        'qualifies; '
+        "error: trait:COMPUTE_ADDRESS_SPACE_PASSTHROUGH is 'forbidden', but "
+        'every libvirt host that supports emulate mode has that trait too: '
+        'no host qualifies; '
         "warning: capabilities:cpu_info:maxphysaddr:bits is '>= 40', but "
         "Nova ignores it and uses '>= 42' from hw:maxphysaddr_bits"
     )
@@ -485,10 +537,109 @@ def test_diagnose_never_raises_and_orders_errors_first(specs):
         (None, '42', False),
         ('46', '>= abc', False),
         ('46', '>=', False),
+        ('46', '<all-in> 4 6', True),
+        ('48', '<all-in> 4 6', False),
+        (None, '<all-in> 4', False),
+        ('46', 's>= 42', True),
+        ('46', 's< 42', False),
+        ('46', '<or>', False),
+        # Nova pops value, separator, value: '46' sits in a separator slot
+        ('46', '<or> 42 46', False),
     ],
 )
 def test_capability_matches(host, requirement, matches):
     assert core.capability_matches(host, requirement) is matches
+
+
+def _nova_match(value, req):
+    """Nova's extra_specs_ops.match(), as the test's own reading of it."""
+    words = req.split()
+    op = words.pop(0) if words else None
+    numeric = {'=', '==', '!=', '>=', '<='}
+    known = numeric | {'<in>', '<all-in>', '<or>'}
+    known |= {'s==', 's!=', 's<', 's<=', 's>', 's>='}
+    if op not in known:
+        return value == req
+    if op == '<or>':
+        while True:
+            if words.pop(0) == value:  # IndexError on a bare '<or>'
+                return True
+            if not words:
+                return False
+            words.pop(0)
+            if not words:
+                return False
+    if not words:
+        return False
+    if op == '<all-in>':
+        return all(w in value for w in words)
+    arg = words[0]
+    if op in numeric:
+        x, y = float(value), float(arg)  # ValueError on a non-number
+        return {
+            '=': x >= y,
+            '==': x == y,
+            '!=': x != y,
+            '>=': x >= y,
+            '<=': x <= y,
+        }[op]
+    if op == '<in>':
+        return arg in value
+    return {
+        's==': value == arg,
+        's!=': value != arg,
+        's<': value < arg,
+        's<=': value <= arg,
+        's>': value > arg,
+        's>=': value >= arg,
+    }[op]
+
+
+REQUIREMENT_WORDS = st.sampled_from(
+    [
+        '=', '==', '!=', '>=', '<=', 's==', 's!=', 's<', 's<=', 's>',
+        's>=', '<in>', '<all-in>', '<or>', '42', '4', '046', '4.2e1',
+        'x', '4x', '', ' ',
+    ]
+)  # fmt: skip
+
+
+@given(st.lists(REQUIREMENT_WORDS, max_size=5).map(' '.join))
+def test_check_requirement_agrees_with_nova(requirement):
+    """What check_requirement says of every host width 0..99."""
+    matched = raised = False
+    for width in range(100):
+        try:
+            matched |= _nova_match(str(width), requirement)
+        except (ValueError, IndexError):
+            raised = True
+    verdict = core.check_requirement(requirement)
+    if raised:
+        assert verdict == core.BREAKS_FILTER
+    elif matched:
+        assert verdict == core.CAN_MATCH
+    else:
+        assert verdict == core.MATCHES_NOTHING
+    for width in range(100):
+        try:
+            expected = _nova_match(str(width), requirement)
+        except (ValueError, IndexError):
+            expected = False
+        assert core.capability_matches(str(width), requirement) is expected
+
+
+@pytest.mark.parametrize(
+    'specs',
+    [
+        {MODE: 'emulate', BITS: '42', EMU: 'forbidden'},
+        {MODE: 'emulate', BITS: '42', PT: 'forbidden'},
+        {MODE: ' emulate', BITS: '42'},
+        {MODE: 'passthrough', CAP: '>= x'},
+    ],
+)
+def test_host_requirement_refuses_what_nova_cannot_schedule(specs):
+    with pytest.raises(core.MaxphysaddrError, match='cannot be scheduled'):
+        core.host_requirement(specs)
 
 
 # --- host requirements -------------------------------------------------------
@@ -510,7 +661,16 @@ P = os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH
         ({MODE: 'emulate', BITS: '42', CAP: '>= 48'}, 46, {E}, True),
         ({MODE: 'emulate', BITS: '42', PT: 'required'}, 46, {E}, False),
         ({MODE: 'emulate', BITS: '42', PT: 'required'}, 46, {E, P}, True),
-        ({MODE: 'emulate', BITS: '42', PT: 'forbidden'}, 46, {E, P}, False),
+        # bits go through int(), so whitespace around them is harmless
+        ({MODE: 'emulate', BITS: ' 42 '}, 42, {E, P}, True),
+        ({MODE: 'emulate', BITS: ' 42 '}, 40, {E, P}, False),
+        # an ignored trait value adds nothing; Nova still requires the
+        # mode's own trait
+        ({MODE: 'emulate', BITS: '42', PT: 'Required'}, 46, {E}, True),
+        ({MODE: 'emulate', BITS: '42', EMU: 'yes'}, 46, {P}, False),
+        ({MODE: 'emulate', BITS: '42', EMU: 'required '}, 46, {E}, True),
+        ({MODE: 'passthrough', CAP: '<all-in> 4 6'}, 46, {P}, True),
+        ({MODE: 'passthrough', CAP: '<all-in> 4 6'}, 48, {P}, False),
         ({MODE: 'passthrough'}, None, {P}, True),
         ({MODE: 'passthrough'}, 39, {E}, False),
         ({MODE: 'passthrough', CAP: '>= 46'}, 40, {P}, False),
@@ -556,20 +716,45 @@ def test_bits_from_cpu_info(cpu_info, bits):
     assert core.bits_from_cpu_info(cpu_info) == bits
 
 
-@given(
-    st.recursive(
-        st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-        lambda children: (
-            st.lists(children) | st.dictionaries(st.text(), children)
-        ),
-        max_leaves=10,
-    )
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    max_leaves=10,
 )
+# cpu_info shaped like libvirt's, with anything in the places that matter.
+CPU_INFOS = JSON_VALUES | st.fixed_dictionaries(
+    {
+        'maxphysaddr': JSON_VALUES
+        | st.fixed_dictionaries(
+            {
+                'bits': JSON_VALUES
+                | st.integers(0, 99).map(str)
+                | st.integers(0, 99).map(lambda b: f' {b} ')
+            }
+        )
+    },
+    optional={'vendor': JSON_VALUES, 'model': JSON_VALUES},
+)
+
+
+@given(CPU_INFOS)
 def test_bits_from_cpu_info_never_raises(value):
+    maxphysaddr = value.get('maxphysaddr') if isinstance(value, dict) else None
+    raw = maxphysaddr.get('bits') if isinstance(maxphysaddr, dict) else None
     for form in (value, json.dumps(value)):
         result = core.bits_from_cpu_info(form)
-        assert result is None or isinstance(result, int)
-        assert core.cpu_vendor_model(form) is not None
+        # Every int the host reports is read as it is, ...
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            assert result == raw
+        # ... and nothing else but a decimal string is.
+        elif result is not None:
+            assert type(result) is int
+            assert isinstance(raw, str) and int(raw.strip()) == result
+        info = value if isinstance(value, dict) else {}
+        assert core.cpu_vendor_model(form) == tuple(
+            info.get(k) if isinstance(info.get(k), str) else None
+            for k in ('vendor', 'model')
+        )
 
 
 def test_cpu_vendor_model():

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from osc_maxphysaddr import core
+from osc_maxphysaddr.core.findings import IMAGE_RULES
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / 'doc' / 'source' / 'user' / 'guide.rst'
@@ -75,6 +76,22 @@ def test_guide_documents_plain_status(status):
     title = re.escape(status)
     assert re.search(rf'^{title}\n-{{{len(status)}}}-*$', section, re.M), (
         f'guide.rst troubleshooting has no section titled {status!r}'
+    )
+
+
+def _status_table() -> str:
+    section = _troubleshooting()
+    start = section.find('.. _reading-the-keys:')
+    assert start != -1, 'guide.rst has no ".. _reading-the-keys:" table'
+    return section[start : section.index('.. _status-ok:', start)]
+
+
+# The table reads flavor extra specs; the image findings have their own
+# section ("Images"), which the tests above keep documented.
+@pytest.mark.parametrize('code', sorted(set(core.RULES) - set(IMAGE_RULES)))
+def test_status_table_has_a_row_for_every_finding(code):
+    assert f':ref:`status-{code}`' in _status_table(), (
+        f'the status table of guide.rst has no row for {code!r}'
     )
 
 

@@ -79,3 +79,73 @@ def test_unexpected_errors_are_not_swallowed():
     with pytest.raises(KeyError):
         with errors.as_command_error('x'):
             raise KeyError('a bug must show as one')
+
+
+@pytest.mark.parametrize(
+    'exc,transient',
+    [
+        (http_error(500, 'x'), True),
+        (http_error(503, 'x'), True),
+        (http_error(400, 'x'), False),
+        (http_error(403, 'x'), False),
+        (http_error(404, 'x'), False),
+        (ksa_exceptions.ConnectFailure('refused'), True),
+        (ksa_exceptions.ConnectTimeout('slow'), True),
+        (core.MaxphysaddrError('no'), False),
+    ],
+)
+def test_is_transient(exc, transient):
+    assert errors.is_transient(exc) is transient
+
+
+@pytest.mark.parametrize(
+    'exc,wrote,ending',
+    [
+        # nothing written: say so, never suggest a re-run
+        (http_error(400, 'no'), False, 'Nothing was written.'),
+        (http_error(503, 'down'), False, 'Nothing was written.'),
+        (ksa_exceptions.ConnectFailure('x'), False, 'Nothing was written.'),
+        # written in part: the state, and a re-run only when it can help
+        (
+            http_error(503, 'down'),
+            True,
+            'stale keys remaining: k2. Run the same command again to finish.',
+        ),
+        (
+            ksa_exceptions.ConnectFailure('x'),
+            True,
+            'stale keys remaining: k2. Run the same command again to finish.',
+        ),
+        (http_error(400, 'no'), True, 'stale keys remaining: k2.'),
+        (http_error(403, 'no'), True, 'stale keys remaining: k2.'),
+    ],
+)
+def test_write_failure_says_where_the_flavor_stands(exc, wrote, ending):
+    line = errors.write_failure(
+        exc,
+        'flavor f (1)',
+        'delete k2',
+        now_set=['k1'] if wrote else [],
+        remaining=['k2'] if wrote else [],
+        wrote_something=wrote,
+    )
+    assert '\n' not in line
+    assert line.startswith('flavor f (1): ')
+    assert line.endswith(ending)
+    if wrote:
+        assert 'Now set: k1;' in line
+
+
+def test_a_400_names_what_nova_refused():
+    line = errors.write_failure(
+        http_error(400, 'Quota exceeded\nfor keys'),
+        'flavor f (1)',
+        'set k1, k2',
+        now_set=[],
+        remaining=[],
+        wrote_something=False,
+    )
+    assert line == (
+        'flavor f (1): Nova refused to set k1, k2 (HTTP 400: Quota exceeded '
+        'for keys). Nothing was written.'
+    )

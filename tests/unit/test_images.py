@@ -237,7 +237,7 @@ PAIRS = [
     (
         {FMODE: 'emulate', FBITS: '42', 'trait:' + EMULATED: 'forbidden'},
         {},
-        ['trait-not-required'],
+        ['mode-trait-forbidden'],
         None,
         None,
     ),
