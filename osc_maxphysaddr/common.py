@@ -129,6 +129,28 @@ def warn_placement(inventory) -> None:
         )
 
 
+def read_hosts(conn):
+    """The inventory for a Hosts count, or None when it is admin-only.
+
+    Reading flavor extra specs is open to project readers
+    (``os_compute_api:os-flavor-extra-specs:index/show``), hypervisor
+    details are not: a member still gets every status, with Hosts empty
+    and a warning.
+    """
+    try:
+        inventory = cloud.read_inventory(conn)
+    except errors.EXPECTED as exc:
+        if not errors.is_forbidden(exc):
+            raise
+        LOG.warning(
+            'Hosts are unknown: reading the hypervisors needs admin rights '
+            '(HTTP 403)'
+        )
+        return None
+    warn_placement(inventory)
+    return inventory
+
+
 # --- flavors with images ---------------------------------------------------
 
 IMAGE_OPTION_HELP = (
@@ -177,37 +199,57 @@ def _capability(verdict) -> str | None:
     return verdict.requirement.capability if verdict.requirement else None
 
 
-def pair_eligible(inventory, verdict) -> list[dict] | None:
-    """The hypervisors that can take a flavor+image pair now."""
+def pair_eligible(inventory, verdict, context) -> list[dict] | None:
+    """The hypervisors that can take a flavor+image pair now.
+
+    As :func:`eligible`: only those on which the guest boots, at the
+    width libvirt uses (emulate) or the host's own (passthrough).
+    """
     if inventory is None or verdict.requirement is None:
         return None
     if not verdict.configured:
         return None
-    found = core.takers(verdict.requirement, inventory.hosts())
+    if verdict.mode is None:
+        context = None  # no <maxphysaddr> element: nothing to judge
+    bits = verdict.bits if verdict.mode == core.EMULATE else None
+    found = core.takers(verdict.requirement, inventory.hosts(), context, bits)
     if found is None:
         return None
     return [inventory.hypervisors[i] for i in found]
 
 
-def show_flavor_with_image(conn, parsed_args):
+def _judge_pair(flavor, specs, image, platform):
+    """(guest context, pair verdict) of a flavor and an image."""
+    context = core.guest_context(flavor['ram'], specs, platform)
+    return context, core.diagnose_pair(specs, image, context=context)
+
+
+def _pair_label(flavor, image) -> str:
+    return f'{label(flavor)} with image {label(image)}'
+
+
+def show_flavor_with_image(conn, parsed_args, platform, broken: list[str]):
     """``flavor maxphysaddr show FLAVOR --image IMAGE``: the pair's verdict.
 
     Mode and bits are the flavor's, the image's, and what the guest gets
     (Guest Mode and Guest Bits: the flavor's value, else the image's, as
-    Nova's libvirt driver takes them). Status and Hosts are the pair's.
+    Nova's libvirt driver takes them). Status and Hosts are the pair's,
+    judged by the address-space model on ``platform``. A pair whose status
+    is an error is added to ``broken`` (for ``--check``).
     """
     action = f'cannot show flavor {parsed_args.flavor}'
     with errors.as_command_error(action):
         (flavor,) = cloud.find_flavors(conn, [parsed_args.flavor])
         specs = cloud.flavor_extra_specs(conn, flavor)
         (image,) = cloud.find_images(conn, [parsed_args.image])
-        verdict = core.diagnose_pair(specs, image, flavor.get('ram'))
+        context, verdict = _judge_pair(flavor, specs, image, platform)
+        if verdict.is_error:
+            broken.append(_pair_label(flavor, image))
         inventory = None
         if verdict.configured and verdict.requirement is not None:
-            inventory = cloud.read_inventory(conn)
-            warn_placement(inventory)
+            inventory = read_hosts(conn)
     flavor_diagnosis = core.diagnose(specs)
-    eligible = pair_eligible(inventory, verdict)
+    eligible = pair_eligible(inventory, verdict, context)
     columns = PAIR_SHOW_COLUMNS
     values = [
         flavor['id'],
@@ -236,38 +278,36 @@ def show_flavor_with_image(conn, parsed_args):
     return columns, values
 
 
-def list_flavors_with_image(conn, parsed_args):
+def list_flavors_with_image(conn, parsed_args, platform, broken: list[str]):
     """``flavor maxphysaddr list --image IMAGE``: each flavor's pair verdict.
 
     Without ``--all``, the flavors whose pair with the image is configured
-    (every flavor, when the image carries a mode or width).
+    (every flavor, when the image carries a mode or width). Pairs whose
+    status is an error are added to ``broken`` (for ``--check``).
     """
     with errors.as_command_error('cannot list flavors'):
         (image,) = cloud.find_images(conn, [parsed_args.image])
         judged = [
-            (
-                flavor,
-                specs,
-                core.diagnose_pair(specs, image, flavor.get('ram')),
-            )
+            (flavor, specs, *_judge_pair(flavor, specs, image, platform))
             for flavor, specs in cloud.all_flavors(conn)
         ]
         if not parsed_args.all:
-            judged = [j for j in judged if j[2].configured]
+            judged = [j for j in judged if j[3].configured]
         inventory = None
         if any(v.requirement is not None for *_, v in judged):
-            inventory = cloud.read_inventory(conn)
-            warn_placement(inventory)
+            inventory = read_hosts(conn)
     columns = PAIR_LIST_COLUMNS + (
         PAIR_LIST_LONG_COLUMNS if parsed_args.long else ()
     )
     rows = []
     stranded = []
-    for flavor, specs, verdict in judged:
+    for flavor, specs, context, verdict in judged:
         own = core.diagnose(specs)
-        eligible = pair_eligible(inventory, verdict)
+        eligible = pair_eligible(inventory, verdict, context)
         if eligible == []:
             stranded.append(label(flavor))
+        if verdict.is_error:
+            broken.append(_pair_label(flavor, image))
         row = [
             flavor['id'],
             flavor['name'],

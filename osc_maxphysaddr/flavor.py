@@ -492,28 +492,6 @@ a flavor without these keys writes nothing.
         return [{} for _ in flavors]
 
 
-def _read_hosts(conn):
-    """The inventory for the Hosts count, or None when it is admin-only.
-
-    Reading flavor extra specs is open to project readers
-    (``os_compute_api:os-flavor-extra-specs:index/show``), hypervisor
-    details are not: a member still gets every status, with Hosts empty
-    and a warning.
-    """
-    try:
-        inventory = cloud.read_inventory(conn)
-    except errors.EXPECTED as exc:
-        if not errors.is_forbidden(exc):
-            raise
-        LOG.warning(
-            'Hosts are unknown: reading the hypervisors needs admin rights '
-            '(HTTP 403)'
-        )
-        return None
-    common.warn_placement(inventory)
-    return inventory
-
-
 class ShowFlavorMaxphysaddr(_Checked, command.ShowOne):
     _description = "Show a flavor's guest physical-address width and status"
     _epilog = (
@@ -556,11 +534,13 @@ json`` the layout is a list of regions in bytes.
 
     def take_action(self, parsed_args):
         conn = self.app.client_manager.sdk_connection
-        if parsed_args.image:
-            return common.show_flavor_with_image(conn, parsed_args)
-        action = f'cannot show flavor {parsed_args.flavor}'
         with errors.as_command_error('invalid request'):
             platform = common.platform(conn, parsed_args)
+        if parsed_args.image:
+            return common.show_flavor_with_image(
+                conn, parsed_args, platform, self.broken
+            )
+        action = f'cannot show flavor {parsed_args.flavor}'
         with errors.as_command_error(action):
             (flavor,) = cloud.find_flavors(conn, [parsed_args.flavor])
             specs = cloud.flavor_extra_specs(conn, flavor)
@@ -570,7 +550,7 @@ json`` the layout is a list of regions in bytes.
                 self.broken.append(common.label(flavor))
             eligible = None
             if diagnosis.configured and not diagnosis.is_error:
-                inventory = _read_hosts(conn)
+                inventory = common.read_hosts(conn)
                 if inventory is not None:
                     eligible = common.eligible(
                         inventory, specs, diagnosis, context
@@ -640,7 +620,9 @@ the same requests as ``hypervisor maxphysaddr list``, never per flavor.
         with errors.as_command_error('invalid request'):
             platform = common.platform(conn, parsed_args)
         if parsed_args.image:
-            return common.list_flavors_with_image(conn, parsed_args)
+            return common.list_flavors_with_image(
+                conn, parsed_args, platform, self.broken
+            )
         with errors.as_command_error('cannot list flavors'):
             flavors = cloud.all_flavors(conn)
             diagnosed = []
@@ -658,7 +640,7 @@ the same requests as ``hypervisor maxphysaddr list``, never per flavor.
                 diagnosed = [d for d in diagnosed if d[3].configured]
             inventory = None
             if any(d.configured and not d.is_error for *_, d in diagnosed):
-                inventory = _read_hosts(conn)
+                inventory = common.read_hosts(conn)
         columns = LIST_COLUMNS + (
             LIST_LONG_COLUMNS if parsed_args.long else ()
         )

@@ -44,6 +44,11 @@ from osc_maxphysaddr.core.findings import NOT_CONFIGURED
 from osc_maxphysaddr.core.findings import OK
 from osc_maxphysaddr.core.findings import Finding
 from osc_maxphysaddr.core.findings import finding
+from osc_maxphysaddr.core.guest import GuestContext
+from osc_maxphysaddr.core.guest import Platform
+from osc_maxphysaddr.core.guest import device_findings
+from osc_maxphysaddr.core.guest import guest_context
+from osc_maxphysaddr.core.guest import width_finding
 from osc_maxphysaddr.core.scheduler import HostRequirement
 from osc_maxphysaddr.core.specs import EMULATE
 from osc_maxphysaddr.core.specs import FORBIDDEN
@@ -270,14 +275,21 @@ def diagnose_pair(
     flavor_specs: Mapping[str, str],
     image_props: Mapping[str, Any],
     ram_mib: int | None = None,
+    context: GuestContext | None = None,
 ) -> PairVerdict:
     """The verdict of booting a flavor with an image.
 
     Mode and width are the flavor's, else the image's, as the libvirt
     driver takes them; the scheduler requires the mode's trait whichever
-    side sets it, and checks only the flavor's width.
+    side sets it, and checks only the flavor's width. With the flavor's
+    guest (``context``; or its RAM alone, on Nova's default platform) an
+    emulated width, whichever side gives it, is checked by the
+    address-space model: see :func:`.guest.width_finding`.
     """
-    flavor = diagnose(flavor_specs, ram_mib)
+    if context is None and ram_mib is not None:
+        context = guest_context(ram_mib, flavor_specs, Platform())
+    # The model judges the pair's width below, not the flavor's alone.
+    flavor = diagnose(flavor_specs)
     image = diagnose_image(image_props)
     flavor_mode = flavor.mode if flavor.mode in MODES else None
     flavor_bits = flavor.bits if isinstance(flavor.bits, int) else None
@@ -334,6 +346,12 @@ def diagnose_pair(
     if conflict is not None:
         # No guest: the scheduler fails the boot before libvirt sees it.
         mode = mode_source = bits = bits_source = None
+    elif context is not None and mode is not None:
+        if mode == EMULATE and bits is not None:
+            too_few = width_finding(context, bits)
+            if too_few is not None:
+                errors.append(too_few)
+        warnings.extend(device_findings(context))
     findings = tuple(errors + warnings)
     requirement = None
     if not any(f.severity == ERROR for f in findings):
