@@ -99,6 +99,70 @@ def write_failure(
     return line
 
 
+#: Why Glance refuses a JSON-patch of image properties, by HTTP status
+#: (glance/api/v2/images.py, ImagesController.update and its ``_do_*``
+#: operations).
+_GLANCE_REFUSALS = {
+    403: (
+        "only the image's owner or an admin may change it, and property "
+        'protections may forbid these properties'
+    ),
+    409: (
+        "the image's properties changed after this command read them "
+        '(Glance refuses to replace or remove a property that is gone)'
+    ),
+    413: 'the image has as many properties as Glance allows',
+}
+
+
+def _glance_details(exc: sdk_exceptions.HttpException) -> str:
+    """Glance's own message for an error answer.
+
+    webob's plain-text error page (``409 Conflict``, a blank line, the
+    message) leaves openstacksdk with only the reason phrase as details,
+    so the message is read from the page itself.
+    """
+    details = (exc.details or '').strip()
+    response = exc.response
+    if response is not None and 'text/plain' in response.headers.get(
+        'content-type', ''
+    ):
+        lines = [line.strip() for line in response.text.splitlines()]
+        lines = [line for line in lines if line]
+        if lines and lines[0].startswith(str(exc.status_code)):
+            lines = lines[1:]
+        details = ' '.join(lines) or details
+    return details.replace('\n', ' ')
+
+
+def image_write_failure(exc: BaseException, subject: str, step: str) -> str:
+    """One line on a failed image write: what Glance refused and why.
+
+    An image is written with one JSON-patch request, which Glance applies
+    whole or not at all, so nothing was written. "Run the same command
+    again" is said only when it can help: after a transient failure (see
+    :func:`is_transient`), or a 409, since the command reads the image
+    again before writing.
+    """
+    status = getattr(exc, 'status_code', None) or 0
+    if isinstance(exc, sdk_exceptions.HttpException) and status != 401:
+        details = _glance_details(exc)
+        if status < 500:
+            line = f'{subject}: Glance refused to {step} (HTTP {status}: '
+            line += details + ')'
+            if status in _GLANCE_REFUSALS:
+                line += f': {_GLANCE_REFUSALS[status]}'
+        else:
+            line = f'{subject}: cannot {step}: Glance answered HTTP {status}'
+            line += f': {details}'
+    else:
+        line = describe(exc, f'{subject}: cannot {step}')
+    line += '. Nothing was written.'
+    if is_transient(exc) or status == 409:
+        line += ' Run the same command again.'
+    return line
+
+
 # Everything a command may raise that the user should see as one line.
 EXPECTED = (
     sdk_exceptions.SDKException,

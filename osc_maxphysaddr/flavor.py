@@ -6,7 +6,6 @@ import argparse
 import logging
 
 from cliff import columns
-from osc_lib import exceptions as osc_exceptions
 from osc_lib.cli import format_columns
 from osc_lib.command import command
 
@@ -194,70 +193,26 @@ def _flavor_positional(parser: argparse.ArgumentParser, many: bool) -> None:
     )
 
 
-class _ChangeFlavors(command.Lister):
+class _ChangeFlavors(common.ChangeCommand):
     """Shared body of ``set`` and ``unset``.
 
-    Every flavor is resolved and read before anything is written; each
-    then gets its new keys in one request, and its stale keys deleted.
+    Each flavor gets its new keys in one request, then its stale keys
+    deleted (see :class:`common.ChangeCommand` for the rest).
     """
 
-    def validate(self, parsed_args: argparse.Namespace) -> None:
-        """Refuse a bad request before anything is sent to the cloud."""
+    noun = 'flavor'
+    columns = CHANGE_COLUMNS
 
-    def targets(self, conn, parsed_args, flavors) -> list[dict[str, str]]:
-        """The maxphysaddr specs each flavor should end up with, in order."""
-        raise NotImplementedError
+    def find(self, conn, refs):
+        return cloud.find_flavors(conn, refs)
 
-    def notice(self, text: str) -> None:
-        if self.app.options.verbose_level >= 1:
-            self.app.stderr.write(text + '\n')
+    def current(self, conn, resource):
+        return cloud.flavor_extra_specs(conn, resource)
 
-    def take_action(self, parsed_args):
-        with errors.as_command_error('invalid request'):
-            self.validate(parsed_args)
-        conn = self.app.client_manager.sdk_connection
-        with errors.as_command_error('cannot read the flavors'):
-            flavors = []
-            for flavor in cloud.find_flavors(conn, parsed_args.flavor):
-                if all(flavor['id'] != f['id'] for f, _ in flavors):
-                    flavors.append(
-                        (flavor, cloud.flavor_extra_specs(conn, flavor))
-                    )
-            targets = self.targets(conn, parsed_args, flavors)
-        plans = [
-            (flavor, core.plan(specs, target))
-            for (flavor, specs), target in zip(flavors, targets, strict=True)
-        ]
-        rows = [
-            (flavor['id'], flavor['name'], c.key, c.action, c.old, c.new)
-            for flavor, spec_plan in plans
-            for c in spec_plan.changes
-        ]
-        failures = []
-        for flavor, spec_plan in plans:
-            if spec_plan.is_noop:
-                self.notice(
-                    f'Flavor {common.label(flavor)} already has this '
-                    'configuration; nothing to write.'
-                )
-            elif not parsed_args.dry_run:
-                failure = self._write(conn, flavor, spec_plan)
-                if failure is not None:
-                    failures.append(failure)
-        if parsed_args.dry_run:
-            self.notice('Dry run: nothing was written.')
-        if len(plans) == 1 and failures:
-            # One flavor, one line: the failure itself.
-            raise osc_exceptions.CommandError(failures[0])
-        for failure in failures:
-            LOG.error(failure)
-        if failures:
-            raise osc_exceptions.CommandError(
-                f'{len(failures)} of {len(plans)} flavors failed'
-            )
-        return CHANGE_COLUMNS, rows
+    def plan(self, current, target):
+        return core.plan(current, target)
 
-    def _write(self, conn, flavor, spec_plan) -> str | None:
+    def write(self, conn, flavor, spec_plan) -> str | None:
         """Add or change the new keys first, then delete stale ones.
 
         Returns None when every write went through, else the one line that

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 
-from osc_lib import exceptions as osc_exceptions
 from osc_lib.cli import format_columns
 from osc_lib.command import command
 
@@ -65,73 +64,57 @@ def _dry_run(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
-class _ChangeImages(command.Lister):
+class _ChangeImages(common.ChangeCommand):
     """Shared body of ``set`` and ``unset``.
 
-    Every image is resolved and read before anything is written; each then
-    gets one JSON-patch request.
+    Each image gets one JSON-patch request (see
+    :class:`common.ChangeCommand` for the rest).
     """
 
-    def validate(self, parsed_args: argparse.Namespace) -> None:
-        """Refuse a bad request before anything is sent to the cloud."""
+    noun = 'image'
+    columns = CHANGE_COLUMNS
 
     def target(self, parsed_args) -> dict[str, str]:
+        """The maxphysaddr properties every image should end up with."""
         raise NotImplementedError
 
     def check(self, conn, parsed_args, images, target) -> None:
         """Refuse or warn about the images' new state before writing."""
 
-    def notice(self, text: str) -> None:
-        if self.app.options.verbose_level >= 1:
-            self.app.stderr.write(text + '\n')
-
-    def take_action(self, parsed_args):
-        with errors.as_command_error('invalid request'):
-            self.validate(parsed_args)
-        conn = self.app.client_manager.sdk_connection
+    def targets(self, conn, parsed_args, found):
         target = self.target(parsed_args)
-        with errors.as_command_error('cannot read the images'):
-            images: list[dict] = []
-            for image in cloud.find_images(conn, parsed_args.image):
-                if all(image['id'] != i['id'] for i in images):
-                    images.append(image)
-        with errors.as_command_error('refused'):
-            self.check(conn, parsed_args, images, target)
-        plans = [(image, core.image_plan(image, target)) for image in images]
-        rows = [
-            (image['id'], image.get('name'), c.key, c.action, c.old, c.new)
-            for image, plan in plans
-            for c in plan.changes
-        ]
-        failures = 0
-        for image, plan in plans:
-            if plan.is_noop:
-                self.notice(
-                    f'Image {common.label(image)} already has this '
-                    'configuration; nothing to write.'
-                )
-            elif not parsed_args.dry_run:
-                failures += not self._write(conn, image, plan)
-        if parsed_args.dry_run:
-            self.notice('Dry run: nothing was written.')
-        if failures:
-            raise osc_exceptions.CommandError(
-                f'{failures} of {len(plans)} images failed'
-            )
-        return CHANGE_COLUMNS, rows
+        self.check(conn, parsed_args, [image for image, _ in found], target)
+        return [target for _ in found]
 
-    def _write(self, conn, image, plan) -> bool:
+    def find(self, conn, refs):
+        return cloud.find_images(conn, refs)
+
+    def current(self, conn, resource):
+        return resource  # the image's properties came with it
+
+    def plan(self, current, target):
+        return core.image_plan(current, target)
+
+    def write(self, conn, image, plan) -> str | None:
         try:
             cloud.patch_image(conn, image['id'], plan.json_patch())
         except errors.EXPECTED as exc:
-            message = errors.describe(exc, f'image {common.label(image)}')
-            if getattr(exc, 'status_code', None) == 409:
-                message += (
-                    ' (the image changed while this command ran: run it again)'
-                )
-            LOG.error(message + '; the image was not changed')
-            return False
-        return True
+            return errors.image_write_failure(
+                exc, f'image {common.label(image)}', _step(plan)
+            )
+        return None
+
+
+def _step(plan) -> str:
+    """What an image write does, for messages: ``set a, b and remove c``."""
+    written = [c.key for c in plan.changes if c.new is not None]
+    removed = [c.key for c in plan.changes if c.new is None]
+    steps = []
+    if written:
+        steps.append('set ' + ', '.join(written))
+    if removed:
+        steps.append('remove ' + ', '.join(removed))
+    return ' and '.join(steps)
 
 
 class SetImageMaxphysaddr(_ChangeImages):

@@ -175,8 +175,15 @@ def test_one_failure_of_two_is_reported_and_the_other_written(images):
         cloud, 'set', 'ubuntu', 'second', '--mode', 'passthrough'
     )
     assert result.code == 1
-    assert '1 of 2 images failed' in result.err
-    assert 'HTTP 409' in result.err and 'run it again' in result.err
+    # one line for the failure, then the count
+    assert result.err.splitlines() == [
+        f'image ubuntu ({failing}): Glance refused to set {IMODE} '
+        "(HTTP 409: Conflict here): the image's properties changed after "
+        'this command read them (Glance refuses to replace or remove a '
+        'property that is gone). Nothing was written. Run the same command '
+        'again.',
+        '1 of 2 images failed',
+    ]
     assert props(cloud, 'second') == {IMODE: 'passthrough'}
     assert props(cloud, 'ubuntu') == OTHER
 
@@ -187,12 +194,70 @@ def test_a_member_cannot_change_an_image_of_another_project(images):
         cloud, 'set', 'ubuntu', '--mode', 'passthrough', user='member'
     )
     assert result.code == 1
-    assert 'HTTP 403' in result.err
-    assert '1 of 1 images failed' in result.err
+    # one image: one line, what Glance refused and why, no count
+    (line,) = result.err.splitlines()
+    assert line.startswith(
+        f'image ubuntu ({cloud.state.image_by_name("ubuntu").id}): Glance '
+        f'refused to set {IMODE} (HTTP 403: You are not permitted to modify '
+        "this image.): only the image's owner or an admin may change it"
+    )
+    assert line.endswith('. Nothing was written.')
     assert patches(cloud) == [
         (f'/v2/images/{cloud.state.image_by_name("ubuntu").id}', 403)
     ]
     assert props(cloud, 'ubuntu') == OTHER
+
+
+@pytest.mark.parametrize(
+    'status,again',
+    [
+        (400, False),  # comes back every time
+        (413, False),
+        (500, True),  # transient (keystoneauth itself retries a 503)
+    ],
+)
+def test_a_failed_write_says_whether_to_run_it_again(images, status, again):
+    cloud = images
+    image = cloud.state.image_by_name('ubuntu')
+    cloud.state.inject_fault('PATCH', image.id, status, message='Nope')
+    result = image_cmd(
+        cloud, 'set', 'ubuntu', '--mode', 'emulate', '--bits', '42'
+    )
+    assert result.code == 1
+    failure = next(
+        line for line in result.err.splitlines() if line.startswith('image ')
+    )
+    assert f'set {IMODE}, {IBITS}' in failure
+    assert f'HTTP {status}' in failure and 'Nope' in failure
+    assert ('Glance refused' in failure) is (status < 500)
+    assert 'Nothing was written.' in failure
+    assert failure.endswith('Run the same command again.') is again
+    assert 'images failed' not in result.err
+    assert props(cloud, 'ubuntu') == OTHER
+    assert patches(cloud) == [(f'/v2/images/{image.id}', status)]
+
+
+def test_unset_failure_names_the_properties_it_removes(images):
+    cloud = images
+    cloud.state.image_by_name('arch').properties.update(
+        {IMODE: 'emulate', IBITS: '42'}
+    )
+    image = cloud.state.image_by_name('arch')
+    cloud.state.inject_fault('PATCH', image.id, 409, message='Gone')
+    result = image_cmd(cloud, 'unset', 'arch', 'ubuntu')
+    assert result.code == 1
+    lines = result.err.splitlines()
+    assert lines[0] == (
+        f'Image ubuntu ({cloud.state.image_by_name("ubuntu").id}) already '
+        'has this configuration; nothing to write.'
+    )
+    assert lines[1].startswith(
+        f'image arch ({image.id}): Glance refused to remove {IMODE}, {IBITS} '
+        '(HTTP 409: Gone)'
+    )
+    # ubuntu had nothing to remove: 1 of 2 failed, nothing else sent
+    assert lines[-1] == '1 of 2 images failed'
+    assert patches(cloud) == [(f'/v2/images/{image.id}', 409)]
 
 
 def test_a_member_does_not_see_another_projects_private_image(images):

@@ -149,3 +149,40 @@ def test_a_400_names_what_nova_refused():
         'flavor f (1): Nova refused to set k1, k2 (HTTP 400: Quota exceeded '
         'for keys). Nothing was written.'
     )
+
+
+def glance_error(status, message):
+    """An error as Glance's webob answers it: a plain-text page."""
+    response = requests.Response()
+    response.status_code = status
+    response.reason = 'Reason'
+    response.headers['content-type'] = 'text/plain; charset=UTF-8'
+    response._content = f'{status} Reason\n\n{message}\n\n   '.encode()
+    return sdk_exceptions.HttpException(
+        message='boom', response=response, details='Reason'
+    )
+
+
+@pytest.mark.parametrize(
+    'exc,middle,again',
+    [
+        (glance_error(400, 'Bad patch'), 'refused to set k (HTTP 400', False),
+        (glance_error(403, 'Not yours'), 'refused to set k (HTTP 403', False),
+        # the image changed since it was read: a re-run re-reads it
+        (glance_error(409, 'Gone'), 'refused to set k (HTTP 409', True),
+        (glance_error(500, 'Oops'), 'cannot set k: Glance answered', True),
+        (ksa_exceptions.ConnectFailure('x'), 'cannot reach the cloud', True),
+    ],
+)
+def test_image_write_failure_is_one_line_with_glances_message(
+    exc, middle, again
+):
+    line = errors.image_write_failure(exc, 'image i (1)', 'set k')
+    assert '\n' not in line
+    assert line.startswith('image i (1): ')
+    assert middle in line
+    if isinstance(exc, sdk_exceptions.HttpException):
+        # the message from the page, not the reason phrase
+        assert exc.response.text.split('\n')[2] in line
+    assert 'Nothing was written.' in line
+    assert line.endswith('Run the same command again.') is again

@@ -346,3 +346,27 @@ def test_pair_never_raises_and_orders_errors_first(flavor, image):
     assert severities == sorted(severities, key=lambda s: s != core.ERROR)
     if core.mode_conflict(flavor, image):
         assert verdict.findings[0].code == 'flavor-image-mode-conflict'
+
+
+@pytest.mark.parametrize(
+    'flavor,image,bits',
+    [
+        # the flavor's width, whoever sets the mode
+        ({core.BITS_KEY: '35'}, {IMODE: 'emulate'}, 35),
+        # the image's width when the flavor has none
+        ({}, {IMODE: 'emulate', IBITS: '35'}, 35),
+        # the flavor's width wins
+        (core.Config('emulate', 35).extra_specs(), {IBITS: '36'}, 35),
+        (core.Config('emulate', 36).extra_specs(), {IBITS: '35'}, 36),
+    ],
+)
+def test_pair_width_is_judged_by_the_model(flavor, image, bits):
+    # A 2 GiB guest needs 36 bits on q35; 35 do on pc.
+    for machine in (core.Q35, core.PC):
+        platform = core.platform_from(machine=machine)
+        context = core.guest_context(2048, flavor, platform)
+        verdict = core.diagnose_pair(flavor, image, context=context)
+        assert verdict.bits == bits
+        refused = 'qemu-does-not-start' in {f.code for f in verdict.findings}
+        assert refused is (machine == core.Q35 and bits < 36)
+        assert (verdict.requirement is None) is refused
