@@ -25,9 +25,8 @@ from osc_maxphysaddr.core.findings import Finding
 from osc_maxphysaddr.core.findings import finding
 from osc_maxphysaddr.core.guest import GuestContext
 from osc_maxphysaddr.core.guest import Platform
-from osc_maxphysaddr.core.guest import device_findings
 from osc_maxphysaddr.core.guest import guest_context
-from osc_maxphysaddr.core.guest import width_finding
+from osc_maxphysaddr.core.guest import model_findings
 from osc_maxphysaddr.core.specs import BITS_KEY
 from osc_maxphysaddr.core.specs import CAPABILITY_KEY
 from osc_maxphysaddr.core.specs import EMULATE
@@ -237,11 +236,11 @@ def diagnose(
             warnings += cap_warnings
 
     if context is not None and known_mode is not None:
-        if known_mode == EMULATE and valid_bits is not None:
-            too_few = width_finding(context, valid_bits)
-            if too_few is not None:
-                errors.append(too_few)
-        warnings.extend(device_findings(context))
+        model_errors, model_warnings = model_findings(
+            context, known_mode, valid_bits
+        )
+        errors += model_errors
+        warnings += model_warnings
 
     return Diagnosis(
         mode=raw_mode,

@@ -38,6 +38,7 @@ from osc_maxphysaddr.core.address_space import qemu_layout
 from osc_maxphysaddr.core.address_space import verdict
 from osc_maxphysaddr.core.findings import Finding
 from osc_maxphysaddr.core.findings import finding
+from osc_maxphysaddr.core.specs import EMULATE
 from osc_maxphysaddr.core.specs import MAX_BITS
 from osc_maxphysaddr.core.specs import MIN_BITS
 from osc_maxphysaddr.core.specs import MaxphysaddrError
@@ -306,6 +307,22 @@ def width_finding(
     return finding(
         'devices-lose-bars', bits=bits, reason=answer.reason, fix=fix
     )
+
+
+def model_findings(
+    context: GuestContext, mode: str, bits: int | None
+) -> tuple[list[Finding], list[Finding]]:
+    """The model's (errors, warnings) for a guest in ``mode`` at ``bits``.
+
+    An emulated width must let the guest boot (:func:`width_finding`);
+    devices the model cannot check are warnings.
+    """
+    errors = []
+    if mode == EMULATE and bits is not None:
+        too_few = width_finding(context, bits)
+        if too_few is not None:
+            errors.append(too_few)
+    return errors, device_findings(context)
 
 
 def device_findings(context: GuestContext) -> list[Finding]:

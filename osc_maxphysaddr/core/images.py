@@ -46,9 +46,8 @@ from osc_maxphysaddr.core.findings import Finding
 from osc_maxphysaddr.core.findings import finding
 from osc_maxphysaddr.core.guest import GuestContext
 from osc_maxphysaddr.core.guest import Platform
-from osc_maxphysaddr.core.guest import device_findings
 from osc_maxphysaddr.core.guest import guest_context
-from osc_maxphysaddr.core.guest import width_finding
+from osc_maxphysaddr.core.guest import model_findings
 from osc_maxphysaddr.core.scheduler import HostRequirement
 from osc_maxphysaddr.core.specs import EMULATE
 from osc_maxphysaddr.core.specs import FORBIDDEN
@@ -347,11 +346,10 @@ def diagnose_pair(
         # No guest: the scheduler fails the boot before libvirt sees it.
         mode = mode_source = bits = bits_source = None
     elif context is not None and mode is not None:
-        if mode == EMULATE and bits is not None:
-            too_few = width_finding(context, bits)
-            if too_few is not None:
-                errors.append(too_few)
-        warnings.extend(device_findings(context))
+        # libvirt's width: the flavor's, else the image's.
+        model_errors, model_warnings = model_findings(context, mode, bits)
+        errors += model_errors
+        warnings += model_warnings
     findings = tuple(errors + warnings)
     requirement = None
     if not any(f.severity == ERROR for f in findings):

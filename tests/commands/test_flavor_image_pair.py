@@ -9,6 +9,7 @@ import os_traits
 import pytest
 
 from osc_maxphysaddr import core
+from tests.commands.test_flavor_show import configure
 from tests.emulation import seed
 
 E = os_traits.COMPUTE_ADDRESS_SPACE_EMULATED
@@ -215,12 +216,7 @@ def test_show_check_with_image_exits_0_on_a_warning(small_cloud):
 
 def test_list_check_with_image_names_the_broken_pairs(small_cloud):
     cloud = small_cloud
-    cloud.state.flavor_by_name('m1.large').extra_specs.update(
-        core.Config('emulate', 42).extra_specs()
-    )
-    cloud.state.flavor_by_name('m1.medium').extra_specs.update(
-        core.Config('passthrough').extra_specs()
-    )
+    configure(cloud, 'm1.large', core.Config('emulate', 42).extra_specs())
     set_image(cloud, {IMODE: 'passthrough'})
     args = ('list', '--image', 'ubuntu', '-f', 'json')
     plain = pair(cloud, *args)
@@ -240,7 +236,6 @@ def test_list_check_with_image_names_the_broken_pairs(small_cloud):
     )
     # an image that agrees with every flavor: exit 0
     set_image(cloud, {IMODE: 'emulate', IBITS: '46'})
-    cloud.state.flavor_by_name('m1.medium').extra_specs.clear()
     result = pair(cloud, 'list', '--image', 'ubuntu', '--check', '-f', 'json')
     rows = result.json()
     assert not any(r['Status'].startswith('error') for r in rows)
