@@ -250,7 +250,10 @@ def read_hosts(conn):
 IMAGE_OPTION_HELP = (
     'Judge the flavor as booted with this image (name or ID): the image '
     'may set hw_maxphysaddr_mode and hw_maxphysaddr_bits too (see '
-    '"openstack image maxphysaddr show")'
+    '"openstack image maxphysaddr show"). The width libvirt uses, the '
+    "flavor's bits else the image's, is checked on the guest platform like "
+    "a flavor's, Hosts counts the hosts on which the pair boots, and "
+    "--check looks at the pair's status"
 )
 
 PAIR_SHOW_COLUMNS = (

@@ -74,7 +74,8 @@ users who may read flavors but not hypervisors (admin-only by default).
 _CHECK_NOTE = """
 ``--check`` makes the exit status 1 when a flavor shown has an ``error:``
 status, and names those flavors on stderr; the output is unchanged. Without
-it the exit status is 0 whatever the status, as for any listing.
+it the exit status is 0 whatever the status, as for any listing. With
+``--image`` the status that counts is the pair's.
 """
 
 

@@ -43,6 +43,9 @@ Each image is written with one Glance v2 JSON-patch request
 (``application/openstack-images-v2.1-json-patch``) that adds, replaces or
 removes only ``hw_maxphysaddr_mode`` and ``hw_maxphysaddr_bits``; every
 other property is left as it is. Re-running the same command writes nothing.
+An image whose write fails gets one line on stderr: what Glance refused and
+why, or what failed; Glance applies a patch whole or not at all, so nothing
+of that image was written.
 """
 
 
