@@ -40,6 +40,7 @@ EXPECTED = (
     cloud.FlavorNotFound,
     cloud.FlavorAmbiguous,
     cloud.NoUsableMicroversion,
+    cloud.PolicyHidesData,
 )
 
 
@@ -53,6 +54,7 @@ def as_command_error(action: str) -> Iterator[None]:
         cloud.FlavorNotFound,
         cloud.FlavorAmbiguous,
         cloud.NoUsableMicroversion,
+        cloud.PolicyHidesData,
     ) as exc:
         raise osc_exceptions.CommandError(str(exc)) from exc
     except EXPECTED as exc:

@@ -18,6 +18,8 @@ parse, call this, call the cloud and format. One module per concern (Nova
     hypervisors as the rules see them, read from ``cpu_info``
 ``scheduler``
     which hosts admit a flavor, and capacity planning (``--bits auto``)
+``migration``
+    where a running guest can go: the targets of a move off its host
 
 The names the commands use are re-exported here, so ``core.diagnose``
 works without knowing which module holds it.
@@ -39,6 +41,14 @@ from osc_maxphysaddr.core.hosts import UP
 from osc_maxphysaddr.core.hosts import Host
 from osc_maxphysaddr.core.hosts import bits_from_cpu_info
 from osc_maxphysaddr.core.hosts import cpu_vendor_model
+from osc_maxphysaddr.core.migration import IMAGE_PROPERTIES
+from osc_maxphysaddr.core.migration import Configuration
+from osc_maxphysaddr.core.migration import Cpu
+from osc_maxphysaddr.core.migration import Finder
+from osc_maxphysaddr.core.migration import Reach
+from osc_maxphysaddr.core.migration import boots_at
+from osc_maxphysaddr.core.migration import configuration
+from osc_maxphysaddr.core.migration import guest_bits
 from osc_maxphysaddr.core.ram_guard import GIB
 from osc_maxphysaddr.core.ram_guard import MIB
 from osc_maxphysaddr.core.ram_guard import PCI_HOLE_BYTES
@@ -84,6 +94,7 @@ __all__ = [
     'ERROR',
     'FORBIDDEN',
     'GIB',
+    'IMAGE_PROPERTIES',
     'MANAGED_KEYS',
     'MAX_BITS',
     'MIB',
@@ -102,26 +113,33 @@ __all__ = [
     'WARNING',
     'Change',
     'Config',
+    'Configuration',
+    'Cpu',
     'Diagnosis',
+    'Finder',
     'Finding',
     'Host',
     'HostRequirement',
     'MaxphysaddrError',
     'RamCheck',
+    'Reach',
     'Rule',
     'SpecPlan',
     'apply',
     'auto_bits',
     'auto_pool',
     'bits_from_cpu_info',
+    'boots_at',
     'bytes_needed',
     'capability_can_match',
     'capability_for',
     'capability_matches',
     'check_ram',
+    'configuration',
     'cpu_vendor_model',
     'diagnose',
     'format_bytes',
+    'guest_bits',
     'host_requirement',
     'min_bits_for_ram',
     'other_mode',
