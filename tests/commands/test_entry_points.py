@@ -27,6 +27,8 @@ def test_the_four_commands_and_list_are_registered():
         'flavor maxphysaddr show',
         'flavor maxphysaddr unset',
         'hypervisor maxphysaddr list',
+        'hypervisor maxphysaddr show',
+        'server maxphysaddr list',
     ]
 
 
@@ -43,7 +45,8 @@ def test_complete_lists_the_commands(cloud):
     result = cloud.run('complete')
     assert result.code == 0, result.err
     assert "cmds_flavor_maxphysaddr='list set show unset'" in result.out
-    assert "cmds_hypervisor_maxphysaddr='list'" in result.out
+    assert "cmds_hypervisor_maxphysaddr='list show'" in result.out
+    assert "cmds_server_maxphysaddr='list'" in result.out
     assert '--bits' in result.out and '--dry-run' in result.out
 
 
@@ -77,7 +80,8 @@ def test_command_modules_defer_the_rest_of_the_plugin():
     # must not load the core, os-traits or the SDK calls until used.
     loaded = modules_loaded_by(
         'import openstackclient.shell, osc_lib.cli.format_columns; '
-        'import osc_maxphysaddr.flavor, osc_maxphysaddr.hypervisor'
+        'import osc_maxphysaddr.flavor, osc_maxphysaddr.hypervisor, '
+        'osc_maxphysaddr.server'
     )
     ours = [name for name in loaded if 'maxphysaddr' in name]
     assert ours == [
@@ -87,6 +91,7 @@ def test_command_modules_defer_the_rest_of_the_plugin():
         'osc_maxphysaddr.hypervisor',
         'osc_maxphysaddr.lazy',
         'osc_maxphysaddr.plugin',  # OSC's shell loads every plugin.py
+        'osc_maxphysaddr.server',
     ]
     assert 'os_traits' not in loaded
     loaded = modules_loaded_by(
@@ -109,3 +114,23 @@ def test_help_texts_name_the_pins_and_traits_the_code_uses():
     assert f'microversion {cloud.HYPERVISOR_MICROVERSION} ' in epilog
     assert os_traits.COMPUTE_ADDRESS_SPACE_EMULATED in epilog
     assert os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH in epilog
+
+
+def test_server_help_names_the_pin_traits_and_forced_moves():
+    import os_traits
+
+    from osc_maxphysaddr import cloud
+    from osc_maxphysaddr import hypervisor
+    from osc_maxphysaddr import server
+
+    for epilog in (
+        server.ListServerMaxphysaddr._epilog,
+        hypervisor.ShowHypervisorMaxphysaddr._epilog,
+    ):
+        text = ' '.join(epilog.split())
+        assert os_traits.COMPUTE_ADDRESS_SPACE_EMULATED in text
+        assert os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH in text
+        assert 'Forced moves skip the scheduler' in text
+    text = ' '.join(server.ListServerMaxphysaddr._epilog.split())
+    assert f'microversion {cloud.SERVER_MICROVERSION} ' in text
+    assert '2.47' in text
