@@ -86,9 +86,11 @@ class Emulation:
             return [runner.sys.executable, str(OPERATOR_SCRIPT)]
         return [str(runner.BIN / 'openstack'), *VARIANTS[variant]]
 
-    def run(self, argv: list[str]) -> tuple[runner.Run, dict[str, int]]:
+    def run(
+        self, argv: list[str], timeout: float = runner.TIMEOUT_S
+    ) -> tuple[runner.Run, dict[str, int]]:
         self.cloud.log.clear()
-        result = runner.run(argv, self.env).check()
+        result = runner.run(argv, self.env, timeout=timeout).check()
         if self.cloud.errors:
             raise runner.CommandFailed(
                 f'the emulation failed: {self.cloud.errors[-1]!r}'
@@ -273,6 +275,11 @@ SERVER_VARIANTS = {
 }
 
 
+#: Stock ``server list --long`` of 50,000 servers takes many minutes on a
+#: busy 2-core machine.
+SERVER_TIMEOUT_S = 3600
+
+
 def server_listing(servers: int, hosts: int, runs: int) -> dict:
     """The two server listings over ``servers`` servers on ``hosts``.
 
@@ -302,7 +309,7 @@ def server_listing(servers: int, hosts: int, runs: int) -> dict:
                     str(runner.BIN / 'openstack'),
                     *SERVER_VARIANTS[variant],
                 ]
-                result, kinds = emu.run(argv)
+                result, kinds = emu.run(argv, timeout=SERVER_TIMEOUT_S)
                 _rows(result, expected[variant])
                 runner.progress(
                     f'servers S={servers} N={hosts} run {i + 1}: {variant} '

@@ -130,7 +130,12 @@ def placed_servers(inventory, servers) -> list[PlacedServer]:
                 config,
                 position,
                 core.guest_bits(config, current_bits),
-                finder.reach(config, server['ram'], position),
+                finder.reach(
+                    config,
+                    server['ram'],
+                    position,
+                    elsewhere=server['node'] is not None,
+                ),
             )
         )
     return placed

@@ -253,9 +253,11 @@ class Finder:
         config: Configuration,
         ram_mib: int | None,
         current: int | None,
+        elsewhere: bool = False,
     ) -> Reach | None:
-        """The targets of a guest on host position ``current`` (None: on
-        no host of the inventory).
+        """The targets of a guest on host position ``current``; None: on
+        no host (shelved), or, with ``elsewhere``, on a host missing from
+        the inventory (a passthrough guest's width is unknown there).
 
         None when the traits are unknown (Placement could not be read).
         No target when the configuration has an error or, for
@@ -272,6 +274,8 @@ class Finder:
             if bits is None or ram_mib is None:
                 return NO_TARGET
             pool, members = self._emulate_pool(bits, ram_mib)
+        elif current is None and elsewhere:
+            return NO_TARGET
         elif current is None:
             pool, members = self._passthrough_pool(None, None)
         else:

@@ -92,6 +92,9 @@ def rule_cloud(**config):
     )
     # on h9: passthrough where the host reports no width: 0 targets
     add(state, 'pt-h9', h[9], extra_specs=dict(seed.PASSTHROUGH_SPECS))
+    # shelved (on no host): passthrough sees no width yet -> every up,
+    # enabled host with the trait: h1, h2, h4, h7, h8, h9
+    add(state, 'shelved-pt', None, extra_specs=dict(seed.PASSTHROUGH_SPECS))
     # not configured: never listed
     add(state, 'plain', h[1], extra_specs={'hw:cpu_policy': 'dedicated'})
     # on h4: emulate 40, 64 GiB -> h1, h2, h3, h7 (64 GiB fits 40 bits)
@@ -118,6 +121,7 @@ WANT = {
     'image-pt': ('passthrough', 42, 'ok', [1]),
     'pt-h9': ('passthrough', None, 'ok', []),
     'big40': ('emulate', 40, 'ok', [1, 2, 3, 7]),
+    'shelved-pt': ('passthrough', None, 'ok', [1, 2, 4, 7, 8, 9]),
 }
 
 

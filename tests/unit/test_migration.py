@@ -125,6 +125,16 @@ def test_a_guest_on_no_host_can_go_to_any_host_of_its_mode():
     assert targets(emulate(40), hosts, cpus, None) == [0, 1]
 
 
+def test_passthrough_on_a_host_missing_from_the_inventory_has_none():
+    hosts = [host(46), host(46)]
+    cpus = [INTEL, INTEL]
+    reach = core.Finder(hosts, cpus).reach(PASSTHROUGH, 2048, None, True)
+    assert reach.count == 0
+    # An emulated guest's width is its own: it can go anywhere that fits.
+    reach = core.Finder(hosts, cpus).reach(emulate(42), 2048, None, True)
+    assert reach.first(2) == [0, 1]
+
+
 def test_broken_configurations_have_no_target():
     hosts = [host(46), host(46)]
     cpus = [INTEL, INTEL]
