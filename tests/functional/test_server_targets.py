@@ -238,3 +238,20 @@ def test_a_member_is_refused_in_one_line(devcloud, seeded):
     assert proc.returncode == 1
     assert '403' in proc.stderr
     assert proc.stdout == ''
+
+
+def test_project_filter_is_applied_by_nova(devcloud, seeded):
+    mine = devcloud.openstack_json(
+        'server', 'maxphysaddr', 'list', '--project', 'admin'
+    )
+    assert CONFIGURED <= {r['Name'] for r in mine}
+    other = devcloud.openstack_json(
+        'server',
+        'maxphysaddr',
+        'list',
+        '--project',
+        devcloud.conn.identity.find_project(
+            'maxphysaddr-member', ignore_missing=False
+        ).id,
+    )
+    assert not {r['Name'] for r in other} & CONFIGURED
