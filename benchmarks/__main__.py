@@ -24,11 +24,20 @@ from benchmarks import report  # noqa: E402
 from benchmarks import runner  # noqa: E402
 from benchmarks import startup  # noqa: E402
 
-SECTIONS = ('startup', 'hypervisors', 'flavors', 'writes')
+SECTIONS = ('startup', 'hypervisors', 'flavors', 'writes', 'servers')
 
 
 def _sizes(text: str) -> list[int]:
     return [int(part) for part in text.split(',') if part]
+
+
+def _pairs(text: str) -> list[tuple[int, int]]:
+    pairs = []
+    for part in text.split(','):
+        if part:
+            servers, _, hosts = part.partition(':')
+            pairs.append((int(servers), int(hosts)))
+    return pairs
 
 
 def _latencies(text: str) -> list[float]:
@@ -87,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar='<n>',
         help="Runs of the operator's script above 5,000 hypervisors, "
         'where one run takes minutes (default: 1)',
+    )
+    parser.add_argument(
+        '--server-sizes',
+        type=_pairs,
+        default=[(10000, 5000), (50000, 5000)],
+        metavar='<servers:hosts,...>',
+        help='Server listing sizes (default: 10000:5000,50000:5000)',
     )
     parser.add_argument(
         '--real-cloud',
@@ -170,6 +186,12 @@ def measure(args) -> dict:
         results['flavors'] = listing.flavor_listing(n, flavors, args.runs)
     if 'writes' in sections:
         results['writes'] = listing.flavor_writes()
+    if 'servers' in sections:
+        grid = [(200, 50)] if args.smoke else args.server_sizes
+        results['servers'] = [
+            listing.server_listing(servers, hosts, args.runs)
+            for servers, hosts in grid
+        ]
     results['machine']['loadavg_end'] = os.getloadavg()
     return results
 

@@ -82,6 +82,21 @@ def hypervisor_goals(row: dict) -> dict[str, bool | None]:
     return goals
 
 
+def server_goals(row: dict) -> dict[str, bool]:
+    """Server pages + hypervisor pages + 2 Placement calls; wall <= stock;
+    peak RSS <= 1.3x stock."""
+    p, a = row['server_list'], row['stock']
+    s = split(p['requests'])
+    server_pages = p['requests'].get('compute GET /servers/detail', 0)
+    return {
+        'requests': server_pages == row['expected_server_pages']
+        and s['compute'] == row['expected_compute_pages']
+        and s['placement'] == 2,
+        'wall': p['wall_s'] <= a['wall_s'],
+        'RSS': p['peak_rss_mib'] <= 1.3 * a['peak_rss_mib'],
+    }
+
+
 def render(results: dict, real_cloud: str | None = None) -> str:
     m = results['machine']
     load = ', '.join(f'{x:.2f}' for x in m['loadavg_start'])
@@ -319,6 +334,58 @@ def render(results: dict, real_cloud: str | None = None) -> str:
             '4. Writes sent by ``flavor maxphysaddr set`` (emulation)',
             '',
             table(['case', 'writes', 'all requests', 'goal'], rows),
+        ]
+
+    if 'servers' in results:
+        rows = []
+        for row in results['servers']:
+            goals = server_goals(row)
+            p, a = row['server_list'], row['stock']
+            rows.append(
+                [
+                    f'{row["servers"]:,}',
+                    f'{row["n"]:,}',
+                    f'{row["configured"]:,}',
+                    fmt_requests(p['requests']),
+                    fmt_requests(a['requests']),
+                    _s(p['wall_s']),
+                    _s(a['wall_s']),
+                    f'{p["wall_s"] / a["wall_s"]:.2f}',
+                    f'{p["peak_rss_mib"]:.0f} / {a["peak_rss_mib"]:.0f}',
+                    f'{p["peak_rss_mib"] / a["peak_rss_mib"]:.2f}',
+                    ', '.join(f'{k} {_mark(v)}' for k, v in goals.items()),
+                ]
+            )
+            for key, ok in goals.items():
+                if not ok:
+                    missed.append(
+                        f'servers S={row["servers"]} N={row["n"]}: {key}'
+                    )
+        runs = results['servers'][0]['server_list']['runs']
+        out += [
+            '5. Server listing (emulation; wall: median of '
+            f'{runs} interleaved runs; requests as in 2.)',
+            '',
+            'plugin = ``openstack server maxphysaddr list -f json``; '
+            'stock = ``openstack server list --all-projects --long -f '
+            'json``',
+            '',
+            table(
+                [
+                    'servers',
+                    'hosts',
+                    'configured',
+                    'req plugin',
+                    'req stock',
+                    'plugin s',
+                    'stock s',
+                    'plugin/stock',
+                    'RSS MiB plugin / stock',
+                    'RSS ratio',
+                    'goals',
+                ],
+                rows,
+            ),
         ]
 
     out += [

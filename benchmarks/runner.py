@@ -85,7 +85,12 @@ with open(sys.argv[1], 'w') as report:
 """
 
 
-def run(argv: list[str], env: dict[str, str], cwd: str | None = None) -> Run:
+def run(
+    argv: list[str],
+    env: dict[str, str],
+    cwd: str | None = None,
+    timeout: float = TIMEOUT_S,
+) -> Run:
     """Run ``argv`` to completion; never raises for a non-zero exit."""
     with (
         tempfile.TemporaryFile() as out,
@@ -102,7 +107,7 @@ def run(argv: list[str], env: dict[str, str], cwd: str | None = None) -> Run:
             start_new_session=True,
         )
         try:
-            launcher.wait(TIMEOUT_S)
+            launcher.wait(timeout)
         except subprocess.TimeoutExpired:
             os.killpg(launcher.pid, signal.SIGKILL)
             launcher.wait()

@@ -524,3 +524,127 @@ def patch_image(conn, image_id: str, ops: list[dict[str, str]]) -> dict:
             headers={'Content-Type': IMAGE_PATCH_CONTENT_TYPE},
         )
     )
+
+
+# GET /servers/detail embeds each server's flavor, with its extra_specs and
+# original_name, from 2.47: the copy the guest runs with, even if the
+# flavor changed or was deleted since. From 2.98 the embedded image
+# carries its properties (hw_maxphysaddr_* among them). 2.98 is asked for
+# and negotiated down; below 2.47 servers cannot be read usefully.
+SERVER_MICROVERSION = '2.98'
+SERVER_FLAVOR_EMBEDDED = (2, 47)
+SERVER_IMAGE_PROPERTIES = (2, 98)
+
+_HOST = 'OS-EXT-SRV-ATTR:host'
+_NODE = 'OS-EXT-SRV-ATTR:hypervisor_hostname'
+
+
+class PolicyHidesData(Exception):
+    """The cloud's policy hides from the caller what a command needs."""
+
+
+def _slim_server(server: dict) -> dict:
+    """What the commands read of a server's detail view.
+
+    A detail view at 2.98 is ~3 KiB of Python objects; 50,000 of them
+    would dominate a listing's memory. The flavor keeps only its name,
+    RAM and maxphysaddr keys (None when the policy hides extra specs),
+    the image only its hw_maxphysaddr_* properties.
+    """
+    flavor = server.get('flavor') or {}
+    specs = flavor.get('extra_specs')
+    image = server.get('image')
+    properties = image.get('properties') if isinstance(image, dict) else None
+    return {
+        'id': server['id'],
+        'name': server.get('name'),
+        'status': server.get('status'),
+        'project_id': server.get('tenant_id'),
+        'host': server.get(_HOST),
+        'node': server.get(_NODE),
+        'has_host_fields': _NODE in server,
+        'flavor': flavor.get('original_name'),
+        'ram': flavor.get('ram'),
+        'extra_specs': (
+            None
+            if specs is None
+            else {k: v for k, v in specs.items() if k in core.MANAGED_KEYS}
+        ),
+        'image_properties': (
+            None
+            if properties is None
+            else {
+                k: v
+                for k, v in properties.items()
+                if k in core.IMAGE_PROPERTIES
+            }
+        ),
+    }
+
+
+def list_servers(
+    conn,
+    host: str | None = None,
+    node: str | None = None,
+    project_id: str | None = None,
+) -> tuple[list[dict], str]:
+    """Every server of every project (or on ``host``/``node``, in
+    ``project_id``), slimmed, with the microversion they were read at.
+
+    ``host`` is Nova's exact match on the compute service host, ``node``
+    on the hypervisor hostname; both and ``all_tenants`` are admin-only.
+    Pages of at most [api]max_limit servers are followed with the marker
+    on our own endpoint. Raises PolicyHidesData when the servers come
+    without their hosts or their flavors' extra specs.
+    """
+    compute = conn.compute
+    microversion = negotiate(compute, SERVER_MICROVERSION)
+    if version_tuple(microversion) < SERVER_FLAVOR_EMBEDDED:
+        raise NoUsableMicroversion(
+            f'the compute API of this cloud stops at microversion '
+            f'{microversion}; servers embed their flavors only from 2.47'
+        )
+    query: dict[str, object] = {'all_tenants': 1, 'limit': PAGE_SIZE}
+    for name, value in (
+        ('host', host),
+        ('node', node),
+        ('project_id', project_id),
+    ):
+        if value is not None:
+            query[name] = value
+    servers: list[dict] = []
+    while True:
+        body = _check(
+            compute.get(
+                '/servers/detail?' + urllib.parse.urlencode(query),
+                microversion=microversion,
+                log=_bodies_logged(),
+            )
+        )
+        page = body.get('servers', [])
+        for server in page:
+            slim = _slim_server(server)
+            if slim['extra_specs'] is None:
+                raise PolicyHidesData(
+                    "the cloud's policy hides flavor extra specs from you "
+                    '(os_compute_api:os-flavor-extra-specs:index), so '
+                    "servers' maxphysaddr configurations cannot be read"
+                )
+            if not slim.pop('has_host_fields'):
+                raise PolicyHidesData(
+                    "the cloud's policy hides the servers' hosts from you "
+                    '(os_compute_api:os-extended-server-attributes)'
+                )
+            servers.append(slim)
+        if not page or not body.get('servers_links'):
+            return servers, microversion
+        query['marker'] = page[-1]['id']
+
+
+def find_project_id(conn, name_or_id: str) -> str:
+    """A project's ID: ``name_or_id`` itself when it looks like one, else
+    one Identity lookup by name."""
+    text = name_or_id.strip().replace('-', '')
+    if len(text) == 32 and all(c in '0123456789abcdef' for c in text):
+        return name_or_id
+    return conn.identity.find_project(name_or_id, ignore_missing=False).id

@@ -173,6 +173,7 @@ EXPECTED = (
     cloud.NoUsableMicroversion,
     cloud.ImageNotFound,
     cloud.ImageAmbiguous,
+    cloud.PolicyHidesData,
 )
 
 
@@ -188,6 +189,7 @@ def as_command_error(action: str) -> Iterator[None]:
         cloud.NoUsableMicroversion,
         cloud.ImageNotFound,
         cloud.ImageAmbiguous,
+        cloud.PolicyHidesData,
     ) as exc:
         raise osc_exceptions.CommandError(str(exc)) from exc
     except EXPECTED as exc:

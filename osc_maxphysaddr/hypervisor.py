@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from osc_lib import exceptions as osc_exceptions
+from osc_lib.cli import format_columns
 from osc_lib.command import command
 
 from osc_maxphysaddr import common
@@ -170,3 +171,111 @@ that reports no width is listed).
         if len(widths) < len(rows):
             text += f', {len(rows) - len(widths)} reporting no bits'
         self.app.stderr.write(text + '\n')
+
+
+SHOW_COLUMNS = (
+    'ID',
+    'Hypervisor Hostname',
+    'State',
+    'Status',
+    'Bits',
+    'Traits',
+    'CPU Vendor',
+    'CPU Model',
+    'Servers',
+    'Stranded',
+)
+
+
+class ShowHypervisorMaxphysaddr(command.ShowOne):
+    _description = (
+        "Show a hypervisor's width and the servers that could not leave it"
+    )
+    _epilog = (
+        """The "can I drain this host" answer: the hypervisor's width,
+mode traits, state and status, CPU vendor and model; **Servers**, the
+number of servers on it that carry a maxphysaddr configuration; and
+**Stranded**, those of them with no target, by name and ID. With
+``--check`` the command exits 1 when any server is stranded, naming them
+on stderr, with the same output.
+
+Servers are those of ``server maxphysaddr list`` on this hypervisor
+(matched by hypervisor hostname), with the same targets; the request count
+is the server pages, the hypervisor pages and one Placement request per
+trait.
+"""
+        + common.TARGETS_NOTE
+    )
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            'hypervisor',
+            metavar='<hypervisor>',
+            help='Hypervisor to show (hostname or ID)',
+        )
+        parser.add_argument(
+            '--check',
+            action='store_true',
+            help='Exit 1 when a server on the hypervisor has no target',
+        )
+        return parser
+
+    def take_action(self, parsed_args):
+        conn = self.app.client_manager.sdk_connection
+        wanted = parsed_args.hypervisor
+        with errors.as_command_error(f'cannot show hypervisor {wanted}'):
+            inventory = cloud.read_inventory(conn)
+            matches = [
+                h
+                for h in inventory.hypervisors
+                if wanted in (str(h['id']), h.get('hypervisor_hostname'))
+            ]
+            if len(matches) != 1:
+                raise core.MaxphysaddrError(
+                    f'No hypervisor with a hostname or ID of {wanted!r} '
+                    'exists.'
+                    if not matches
+                    else f'More than one hypervisor is named {wanted!r}; '
+                    'use its ID instead.'
+                )
+            (hypervisor,) = matches
+            servers, _ = cloud.list_servers(
+                conn, node=hypervisor.get('hypervisor_hostname')
+            )
+        common.warn_placement(inventory)
+        placed = common.placed_servers(inventory, servers)
+        host = inventory.hosts()[inventory.hypervisors.index(hypervisor)]
+        stranded = [common.label(p.server) for p in placed if p.targets == 0]
+        if parsed_args.check and stranded:
+            self.app.stderr.write(
+                'No other host can take these servers now: '
+                + ', '.join(stranded)
+                + '\n'
+            )
+            self._exit_code = 1
+        traits = (
+            UNKNOWN
+            if host.traits is None
+            else format_columns.ListColumn(
+                sorted(
+                    t for t in host.traits if t in core.MODE_TRAITS.values()
+                )
+            )
+        )
+        return SHOW_COLUMNS, (
+            hypervisor['id'],
+            hypervisor.get('hypervisor_hostname'),
+            host.state,
+            host.status,
+            host.bits,
+            traits,
+            *core.cpu_vendor_model(hypervisor.get('cpu_info')),
+            len(placed),
+            format_columns.ListColumn(stranded),
+        )
+
+    def run(self, parsed_args):
+        self._exit_code = 0
+        code = super().run(parsed_args)
+        return code or self._exit_code

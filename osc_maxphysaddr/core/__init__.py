@@ -22,6 +22,8 @@ parse, call this, call the cloud and format. One module per concern (Nova
     which hosts admit a flavor, and capacity planning (``--bits auto``)
 ``images``
     the width on Glance images, and the verdict of a flavor+image pair
+``migration``
+    where a running guest can go: the targets of a move off its host
 
 The names the commands use are re-exported here, so ``core.diagnose``
 works without knowing which module holds it.
@@ -84,6 +86,14 @@ from osc_maxphysaddr.core.images import diagnose_pair
 from osc_maxphysaddr.core.images import image_plan
 from osc_maxphysaddr.core.images import image_properties
 from osc_maxphysaddr.core.images import mode_conflict
+from osc_maxphysaddr.core.migration import IMAGE_PROPERTIES
+from osc_maxphysaddr.core.migration import Configuration
+from osc_maxphysaddr.core.migration import Cpu
+from osc_maxphysaddr.core.migration import Finder
+from osc_maxphysaddr.core.migration import Reach
+from osc_maxphysaddr.core.migration import boots_at
+from osc_maxphysaddr.core.migration import configuration
+from osc_maxphysaddr.core.migration import guest_bits
 from osc_maxphysaddr.core.scheduler import HostRequirement
 from osc_maxphysaddr.core.scheduler import auto_bits
 from osc_maxphysaddr.core.scheduler import auto_pool
@@ -140,6 +150,7 @@ __all__ = [
     'FORBIDDEN',
     'GIB',
     'MACHINE_TYPES',
+    'IMAGE_PROPERTIES',
     'MANAGED_KEYS',
     'MAX_BITS',
     'MIB',
@@ -161,7 +172,10 @@ __all__ = [
     'WARNING',
     'Change',
     'Config',
+    'Configuration',
+    'Cpu',
     'Diagnosis',
+    'Finder',
     'Finding',
     'GuestContext',
     'Host',
@@ -169,6 +183,7 @@ __all__ = [
     'MaxphysaddrError',
     'Platform',
     'Region',
+    'Reach',
     'Rule',
     'SpecPlan',
     'apply',
@@ -183,11 +198,14 @@ __all__ = [
     'capability_for',
     'capability_matches',
     'check_requirement',
+    'boots_at',
+    'configuration',
     'cpu_vendor_model',
     'device_findings',
     'diagnose',
     'format_bytes',
     'guest_context',
+    'guest_bits',
     'host_requirement',
     'layout',
     'other_mode',

@@ -27,9 +27,11 @@ def test_the_four_commands_and_list_are_registered():
         'flavor maxphysaddr show',
         'flavor maxphysaddr unset',
         'hypervisor maxphysaddr list',
+        'hypervisor maxphysaddr show',
         'image maxphysaddr set',
         'image maxphysaddr show',
         'image maxphysaddr unset',
+        'server maxphysaddr list',
     ]
 
 
@@ -47,8 +49,9 @@ def test_complete_lists_the_commands(cloud):
     result = cloud.run('complete')
     assert result.code == 0, result.err
     assert "cmds_flavor_maxphysaddr='list set show unset'" in result.out
-    assert "cmds_hypervisor_maxphysaddr='list'" in result.out
+    assert "cmds_hypervisor_maxphysaddr='list show'" in result.out
     assert "cmds_image_maxphysaddr='set show unset'" in result.out
+    assert "cmds_server_maxphysaddr='list'" in result.out
     assert '--bits' in result.out and '--dry-run' in result.out
 
 
@@ -83,7 +86,7 @@ def test_command_modules_defer_the_rest_of_the_plugin():
     loaded = modules_loaded_by(
         'import openstackclient.shell, osc_lib.cli.format_columns; '
         'import osc_maxphysaddr.flavor, osc_maxphysaddr.hypervisor, '
-        'osc_maxphysaddr.image'
+        'osc_maxphysaddr.image, osc_maxphysaddr.server'
     )
     ours = [name for name in loaded if 'maxphysaddr' in name]
     assert ours == [
@@ -94,6 +97,7 @@ def test_command_modules_defer_the_rest_of_the_plugin():
         'osc_maxphysaddr.image',
         'osc_maxphysaddr.lazy',
         'osc_maxphysaddr.plugin',  # OSC's shell loads every plugin.py
+        'osc_maxphysaddr.server',
     ]
     assert 'os_traits' not in loaded
     loaded = modules_loaded_by(
@@ -124,3 +128,23 @@ def test_image_help_names_glance_patch_media_type():
 
     note = ' '.join(image._WRITE_NOTE.split())
     assert f'``{cloud.IMAGE_PATCH_CONTENT_TYPE}``' in note
+
+
+def test_server_help_names_the_pin_traits_and_forced_moves():
+    import os_traits
+
+    from osc_maxphysaddr import cloud
+    from osc_maxphysaddr import hypervisor
+    from osc_maxphysaddr import server
+
+    for epilog in (
+        server.ListServerMaxphysaddr._epilog,
+        hypervisor.ShowHypervisorMaxphysaddr._epilog,
+    ):
+        text = ' '.join(epilog.split())
+        assert os_traits.COMPUTE_ADDRESS_SPACE_EMULATED in text
+        assert os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH in text
+        assert 'Forced moves skip the scheduler' in text
+    text = ' '.join(server.ListServerMaxphysaddr._epilog.split())
+    assert f'microversion {cloud.SERVER_MICROVERSION} ' in text
+    assert '2.47' in text

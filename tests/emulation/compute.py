@@ -18,6 +18,7 @@ from typing import Any
 
 from tests.emulation import extra_specs
 from tests.emulation import identity
+from tests.emulation import servers
 from tests.emulation import wire
 from tests.emulation.state import CloudState
 from tests.emulation.state import Flavor
@@ -761,7 +762,10 @@ _HYPERVISOR = re.compile(r'^/os-hypervisors/([^/]+)(/uptime)?$')
 
 
 def _dispatch(
-    ctx: _Context, route: str, cache: HypervisorJsonCache
+    ctx: _Context,
+    route: str,
+    cache: HypervisorJsonCache,
+    server_cache: servers.ServerJsonCache,
 ) -> wire.Response:
     method = ctx.req.method
     if route in ('/flavors', '/flavors/detail') and method == 'GET':
@@ -792,6 +796,8 @@ def _dispatch(
         if match.group(2):
             return _hypervisor_uptime(ctx, match.group(1))
         return _show_hypervisor(ctx, match.group(1))
+    if route == '/servers/detail' and method == 'GET':
+        return servers.list_servers(ctx, server_cache)
     if route == '/os-aggregates' and method == 'GET':
         return wire.json_response(200, {'aggregates': []})
     raise wire.ApiError(404, 'The resource could not be found.')
@@ -801,6 +807,7 @@ class ComputeService:
     def __init__(self, state: CloudState) -> None:
         self.state = state
         self.cache = HypervisorJsonCache()
+        self.server_cache = servers.ServerJsonCache()
 
     def handle(self, req: wire.Request) -> wire.Response:
         route = req.route
@@ -827,7 +834,9 @@ class ComputeService:
         ]
         ctx = _Context(self.state, req, user, version)
         try:
-            resp = _dispatch(ctx, route[len(API_ROOT) :], self.cache)
+            resp = _dispatch(
+                ctx, route[len(API_ROOT) :], self.cache, self.server_cache
+            )
         except wire.ApiError as exc:
             resp = wire.json_response(
                 exc.status, fault_body(exc.status, exc.message)

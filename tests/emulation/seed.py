@@ -22,6 +22,7 @@ from typing import Any
 
 import os_traits
 
+from tests.emulation.servers import Server
 from tests.emulation.state import CloudState
 from tests.emulation.state import Flavor
 from tests.emulation.state import Hypervisor
@@ -240,3 +241,107 @@ def standard_cloud(
     add_flavors(state, n_flavors)
     add_hypervisors(state, n_hypervisors)
     return state
+
+
+# -- servers ----------------------------------------------------------------
+
+EMULATE_SPECS = {
+    'hw:maxphysaddr_mode': 'emulate',
+    'trait:COMPUTE_ADDRESS_SPACE_EMULATED': 'required',
+}
+PASSTHROUGH_SPECS = {
+    'hw:maxphysaddr_mode': 'passthrough',
+    'trait:COMPUTE_ADDRESS_SPACE_PASSTHROUGH': 'required',
+}
+
+
+def emulate_specs(bits: int) -> dict[str, str]:
+    """The extra specs ``flavor maxphysaddr set --mode emulate`` writes."""
+    return {
+        **EMULATE_SPECS,
+        'hw:maxphysaddr_bits': str(bits),
+        'capabilities:cpu_info:maxphysaddr:bits': f'>= {bits}',
+    }
+
+
+def add_server(
+    state: CloudState,
+    name: str,
+    hypervisor: Hypervisor | None,
+    *,
+    flavor: Flavor | None = None,
+    extra_specs: dict[str, str] | None = None,
+    ram: int = 2048,
+    image_properties: dict[str, Any] | None = None,
+    project: str = 'admin',
+) -> Server:
+    """One server on ``hypervisor`` (None: on no host, e.g. shelved).
+
+    Its embedded flavor is a copy of ``flavor`` (or one made of
+    ``extra_specs`` and ``ram``), as Nova keeps it in instance_extra.
+    """
+    n = len(state.servers) + 1
+    user = next(
+        (u for u in state.users.values() if u.project_name == project), None
+    )
+    project_id = user.project_id if user else stable_uuid('project', n)
+    server = Server(
+        id=stable_uuid('server', n),
+        name=name,
+        project_id=project_id,
+        user_id=user.id if user else stable_uuid('user', n),
+        host=hypervisor.host if hypervisor else None,
+        node=hypervisor.hypervisor_hostname if hypervisor else None,
+        flavor_id=flavor.id if flavor else stable_uuid('server-flavor', n),
+        flavor_name=flavor.name if flavor else f'flavor-of-{name}',
+        ram=flavor.ram if flavor else ram,
+        extra_specs=dict(
+            flavor.extra_specs if flavor else (extra_specs or {})
+        ),
+        image_properties=dict(image_properties or {}),
+        created=f'2026-01-01T00:00:00.{n:06d}Z',
+    )
+    state.add_servers([server])
+    return server
+
+
+def add_servers(state: CloudState, n: int) -> list[Server]:
+    """``n`` servers spread over the hypervisors, a fixed mix:
+
+    every 3rd with an emulated width (40, 42 or 46 bits), every 7th with
+    passthrough, every 11th configured by its image only (2.98), the rest
+    not configured; two projects. Built in one go (fast at 50,000).
+    """
+    hyps = state.hypervisors
+    users = [state.users['admin'], state.users['member']]
+    servers = []
+    start = len(state.servers)
+    for i in range(start + 1, start + n + 1):
+        hyp = hyps[i % len(hyps)] if hyps else None
+        specs: dict[str, str] = {}
+        image: dict[str, Any] = {}
+        if i % 3 == 0:
+            specs = emulate_specs((40, 42, 46)[i // 3 % 3])
+        elif i % 7 == 0:
+            specs = dict(PASSTHROUGH_SPECS)
+        elif i % 11 == 0:
+            image = {'hw_maxphysaddr_mode': 'passthrough'}
+        user = users[i % 2]
+        servers.append(
+            Server(
+                id=stable_uuid('server', i),
+                name=f'vm-{i:06d}',
+                project_id=user.project_id,
+                user_id=user.id,
+                host=hyp.host if hyp else None,
+                node=hyp.hypervisor_hostname if hyp else None,
+                flavor_id=str(1 + i % 4),
+                flavor_name=f'm1.flavor-{i % 4:04d}',
+                ram=2048 * (1 + i % 4),
+                extra_specs=specs,
+                image_properties=image,
+                created=f'2026-01-01T00:00:00.{i:06d}Z',
+            )
+        )
+    state.add_servers(servers)
+    return servers

@@ -13,6 +13,8 @@ import threading
 import uuid
 from typing import Any
 
+from tests.emulation.servers import Server
+
 # Nova's CONF.api.max_limit default.
 DEFAULT_MAX_LIMIT = 1000
 # Nova API microversion window served by default (2023.2 "Bobcat" .. 2.96).
@@ -161,6 +163,9 @@ class Config:
     max_limit: int = DEFAULT_MAX_LIMIT
     latency_ms: float = 0.0
     region: str = 'RegionOne'
+    # A policy that hides flavor extra specs (embedded in servers) from
+    # the caller: os_compute_api:os-flavor-extra-specs:index.
+    hide_server_extra_specs: bool = False
 
 
 class CloudState:
@@ -185,6 +190,9 @@ class CloudState:
         self.tokens: dict[str, str] = {}
         # Bumped on every hypervisor change; serialisation caches key on it.
         self.hypervisor_revision = 0
+        # Oldest first (Nova lists newest first); see add_servers.
+        self.servers: list[Server] = []
+        self.server_revision = 0
         self.add_user('admin', roles=['admin', 'member', 'reader'])
         self.add_user(
             'member', project_name='demo', roles=['member', 'reader']
@@ -273,6 +281,12 @@ class CloudState:
 
     def hypervisor_count(self) -> int:
         return len(self._hypervisors)
+
+    # -- servers ----------------------------------------------------------
+    def add_servers(self, servers: list[Server]) -> None:
+        with self.lock:
+            self.servers.extend(servers)
+            self.server_revision += 1
 
     # -- placement --------------------------------------------------------
     def add_resource_provider(self, rp: ResourceProvider) -> ResourceProvider:

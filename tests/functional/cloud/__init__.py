@@ -28,8 +28,12 @@ Each concern lives in its own module:
 ``seed``
     seeding Nova (via ``nova_seeder``, run by the cloud's python) and
     Placement; the manifest
+``servers``
+    seeding servers in Nova (via ``server_seeder``, run by the cloud's
+    python): instances with their embedded flavors and image properties
 ``wsgi_apps``
-    imported by gunicorn inside the cloud virtualenv
+    imported by gunicorn inside the cloud virtualenv; Nova's app also
+    answers the one Neutron call ``GET /servers/detail`` makes (no ports)
 ``cloud``
     ``DevCloud``: up, down, status, seed, clean
 """

@@ -96,6 +96,12 @@ def nova_conf(layout, ports):
                 'project_domain_name': lay.DOMAIN,
                 'region_name': lay.REGION,
             },
+            # The port list GET /servers/detail reads, served by a stub
+            # beside Nova (wsgi_apps.NETWORK_PREFIX): no Neutron runs.
+            'neutron': {
+                'endpoint_override': url(ports, 'nova') + '/networking',
+                'region_name': lay.REGION,
+            },
             'oslo_concurrency': {'lock_path': layout.lock_dir},
         }
     )

@@ -5,6 +5,8 @@ Host ``i`` gets profile ``PROFILES[i % len(PROFILES)]``, so any count from
 profile. Its hostname is ``mpa<i:05d>.devcloud`` and its compute node
 uuid is a uuid5 of that name, so a re-seed yields the same hosts.
 
+Each host also gets a CPU vendor and model (:data:`CPUS`).
+
 Real libvirt hosts report both traits when libvirt >= 8.7.0 and their
 ``maxphysaddr`` from the host CPU capabilities; the one-trait and
 bits-without-trait rows are there so listings meet every combination.
@@ -45,6 +47,20 @@ PROFILES = (
 )
 
 
+#: CPU (vendor, model) of host ``i``: ``CPUS[i // len(PROFILES) % 3]``, so
+#: from 30 hosts up every profile meets every CPU (passthrough guests may
+#: only move between hosts of the same CPU).
+CPUS = (
+    ('Intel', 'Cascadelake-Server-noTSX'),
+    ('AMD', 'EPYC-Milan'),
+    ('Intel', 'Icelake-Server'),
+)
+
+
+def cpu(index):
+    return CPUS[index // len(PROFILES) % len(CPUS)]
+
+
 def hostname(index):
     return f'mpa{index:05d}.devcloud'
 
@@ -66,6 +82,8 @@ def host(index):
         'traits': sorted(profile.traits),
         'state': profile.state,
         'status': profile.status,
+        'vendor': cpu(index)[0],
+        'model': cpu(index)[1],
     }
 
 

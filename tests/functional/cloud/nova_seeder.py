@@ -20,8 +20,8 @@ import sys
 def _cpu_info(entry):
     info = {
         'arch': 'x86_64',
-        'model': 'Cascadelake-Server-noTSX',
-        'vendor': 'Intel',
+        'model': entry.get('model', 'Cascadelake-Server-noTSX'),
+        'vendor': entry.get('vendor', 'Intel'),
         'topology': {'cells': 1, 'sockets': 1, 'cores': 8, 'threads': 2},
         'features': ['pdpe1gb', 'vmx'],
     }
