@@ -548,8 +548,9 @@ def _slim_server(server: dict) -> dict:
 
     A detail view at 2.98 is ~3 KiB of Python objects; 50,000 of them
     would dominate a listing's memory. The flavor keeps only its name,
-    RAM and maxphysaddr keys (None when the policy hides extra specs),
-    the image only its hw_maxphysaddr_* properties.
+    RAM and the extra specs its verdict reads (maxphysaddr keys, PCI
+    aliases; None when the policy hides extra specs), the image only the
+    properties its verdict reads (core.IMAGE_PROPERTIES).
     """
     flavor = server.get('flavor') or {}
     specs = flavor.get('extra_specs')
@@ -568,7 +569,7 @@ def _slim_server(server: dict) -> dict:
         'extra_specs': (
             None
             if specs is None
-            else {k: v for k, v in specs.items() if k in core.MANAGED_KEYS}
+            else {k: v for k, v in specs.items() if k in core.SERVER_SPEC_KEYS}
         ),
         'image_properties': (
             None

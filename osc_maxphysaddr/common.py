@@ -28,8 +28,10 @@ TARGETS_NOTE = """
 the guest now:
 
 * emulate: the host holds ``COMPUTE_ADDRESS_SPACE_EMULATED``, reports at
-  least the guest's bits, and the guest's RAM and address layout fit those
-  bits on the host's CPU vendor;
+  least the guest's bits, and the guest boots at those bits on the host's
+  CPU vendor: QEMU starts and, with ``uefi``, the firmware places the BARs
+  of its passed-through devices (its flavor's RAM and
+  ``pci_passthrough:alias``, on the guest platform below);
 * passthrough: the host holds ``COMPUTE_ADDRESS_SPACE_PASSTHROUGH`` and
   reports exactly the width the guest sees now, with the same CPU vendor
   and model (the guest's CPUID must not change under it).
@@ -516,11 +518,14 @@ class PlacedServer:
         return None if self.reach is None else self.reach.count
 
 
-def placed_servers(inventory, servers) -> list[PlacedServer]:
+def placed_servers(inventory, servers, platform) -> list[PlacedServer]:
     """The servers that carry a maxphysaddr configuration, with targets.
 
-    Servers are matched to hypervisors by hypervisor hostname; the targets
-    follow ``core.Finder``'s rules over the whole inventory.
+    Each server gets the verdict of its embedded flavor and image on the
+    guests' ``platform``, as ``flavor maxphysaddr show FLAVOR --image
+    IMAGE`` gives it. Servers are matched to hypervisors by hypervisor
+    hostname; the targets follow ``core.Finder``'s rules over the whole
+    inventory.
     """
     hosts = inventory.hosts()
     cpus = [
@@ -540,13 +545,14 @@ def placed_servers(inventory, servers) -> list[PlacedServer]:
         image = server['image_properties'] or {}
         key = (
             tuple(sorted(server['extra_specs'].items())),
-            tuple(sorted((k, str(v)) for k, v in image.items())),
+            # repr: Nova's 2.98 properties are typed (bits: 42, not '42')
+            tuple(sorted((k, repr(v)) for k, v in image.items())),
             server['ram'],
         )
         config = configs.get(key)
         if config is None:
             config = configs[key] = core.configuration(
-                server['extra_specs'], image, server['ram']
+                server['extra_specs'], image, server['ram'], platform
             )
         if not config.configured:
             continue
@@ -560,7 +566,6 @@ def placed_servers(inventory, servers) -> list[PlacedServer]:
                 core.guest_bits(config, current_bits),
                 finder.reach(
                     config,
-                    server['ram'],
                     position,
                     elsewhere=server['node'] is not None,
                 ),

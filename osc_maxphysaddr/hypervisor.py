@@ -205,6 +205,7 @@ is the server pages, the hypervisor pages and one Placement request per
 trait.
 """
         + common.TARGETS_NOTE
+        + common.PLATFORM_HELP
     )
 
     def get_parser(self, prog_name):
@@ -219,11 +220,14 @@ trait.
             action='store_true',
             help='Exit 1 when a server on the hypervisor has no target',
         )
+        common.add_platform_options(parser)
         return parser
 
     def take_action(self, parsed_args):
         conn = self.app.client_manager.sdk_connection
         wanted = parsed_args.hypervisor
+        with errors.as_command_error('invalid request'):
+            platform = common.platform(conn, parsed_args)
         with errors.as_command_error(f'cannot show hypervisor {wanted}'):
             inventory = cloud.read_inventory(conn)
             matches = [
@@ -244,7 +248,7 @@ trait.
                 conn, node=hypervisor.get('hypervisor_hostname')
             )
         common.warn_placement(inventory)
-        placed = common.placed_servers(inventory, servers)
+        placed = common.placed_servers(inventory, servers, platform)
         host = inventory.hosts()[inventory.hypervisors.index(hypervisor)]
         stranded = [common.label(p.server) for p in placed if p.targets == 0]
         if parsed_args.check and stranded:

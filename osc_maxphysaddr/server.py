@@ -46,13 +46,15 @@ class ListServerMaxphysaddr(command.Lister):
     _epilog = (
         """One row a server whose flavor (or image) carries a maxphysaddr
 configuration, across all projects: its mode; its bits (emulate: the
-flavor's; passthrough: its host's reported width, which the guest sees);
-the status of the configuration (as ``flavor maxphysaddr show`` gives it,
-for the flavor the server runs with); and how many hosts could take it if
-its host were drained.
+flavor's, else the image's; passthrough: its host's reported width, which
+the guest sees); the status of the configuration (as ``flavor maxphysaddr
+show FLAVOR --image IMAGE`` gives it for the flavor and image the server
+runs with, on the same guest platform); and how many hosts could take it
+if its host were drained.
 """
         + common.TARGETS_NOTE
         + READ_NOTE
+        + common.PLATFORM_HELP
     )
 
     def get_parser(self, prog_name):
@@ -75,10 +77,13 @@ its host were drained.
             help='Also list the flavor name and RAM, the CPU vendor and '
             f'model of the host, and up to {TARGET_NAMES} target hosts',
         )
+        common.add_platform_options(parser)
         return parser
 
     def take_action(self, parsed_args):
         conn = self.app.client_manager.sdk_connection
+        with errors.as_command_error('invalid request'):
+            platform = common.platform(conn, parsed_args)
         with errors.as_command_error('cannot list servers'):
             project_id = None
             if parsed_args.project:
@@ -88,7 +93,7 @@ its host were drained.
             )
             inventory = cloud.read_inventory(conn)
         common.warn_placement(inventory)
-        placed = common.placed_servers(inventory, servers)
+        placed = common.placed_servers(inventory, servers, platform)
         columns = COLUMNS + (LONG_COLUMNS if parsed_args.long else ())
         rows = [_row(inventory, p, parsed_args.long) for p in placed]
         stranded = [common.label(p.server) for p in placed if p.targets == 0]

@@ -87,11 +87,11 @@ from osc_maxphysaddr.core.images import image_plan
 from osc_maxphysaddr.core.images import image_properties
 from osc_maxphysaddr.core.images import mode_conflict
 from osc_maxphysaddr.core.migration import IMAGE_PROPERTIES
+from osc_maxphysaddr.core.migration import SERVER_SPEC_KEYS
 from osc_maxphysaddr.core.migration import Configuration
 from osc_maxphysaddr.core.migration import Cpu
 from osc_maxphysaddr.core.migration import Finder
 from osc_maxphysaddr.core.migration import Reach
-from osc_maxphysaddr.core.migration import boots_at
 from osc_maxphysaddr.core.migration import configuration
 from osc_maxphysaddr.core.migration import guest_bits
 from osc_maxphysaddr.core.scheduler import HostRequirement
@@ -183,6 +183,7 @@ __all__ = [
     'MaxphysaddrError',
     'Platform',
     'Region',
+    'SERVER_SPEC_KEYS',
     'Reach',
     'Rule',
     'SpecPlan',
@@ -198,7 +199,6 @@ __all__ = [
     'capability_for',
     'capability_matches',
     'check_requirement',
-    'boots_at',
     'configuration',
     'cpu_vendor_model',
     'device_findings',

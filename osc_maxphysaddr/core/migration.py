@@ -6,8 +6,8 @@ needs a host with the trait and at least its bits. A host is a **target**
 of a guest when it is up, enabled, not the guest's current host, and:
 
 * **emulate**: it holds ``COMPUTE_ADDRESS_SPACE_EMULATED``, reports at
-  least the guest's bits, and the guest boots there by the address-space
-  rules (:func:`boots_at`);
+  least the guest's bits, and the guest boots there at those bits on the
+  host's CPU vendor (:meth:`.guest.GuestContext.boots`);
 * **passthrough**: it holds ``COMPUTE_ADDRESS_SPACE_PASSTHROUGH``, reports
   exactly the width the guest sees now (its current host's) and has the
   same CPU vendor and model, so the guest's CPUID does not change under
@@ -19,11 +19,13 @@ A guest whose configuration has an error has no target. Forced moves
 skip the scheduler: these rules are what the guest needs, and Nova does
 not check them then.
 
-A guest's configuration comes from its embedded flavor's extra specs and,
-from compute microversion 2.98, its image's ``hw_maxphysaddr_mode`` and
-``hw_maxphysaddr_bits`` properties. Nova takes each from whichever of the
-two sets it and fails with FlavorImageConflict when both set it
-differently (``nova.virt.hardware._get_flavor_image_meta``).
+A guest's configuration is the verdict of its embedded flavor and, from
+compute microversion 2.98, its image's properties, exactly as
+``flavor maxphysaddr show FLAVOR --image IMAGE`` gives it for that pair
+(:func:`.images.diagnose_pair`: modes compared as stored, the flavor's
+bits before the image's). Whether it boots is the address-space model's
+answer for its guest (:class:`.guest.GuestContext`: RAM, the BARs of its
+``pci_passthrough:alias`` devices, the platform) on each host's vendor.
 
 :class:`Finder` answers for thousands of guests over thousands of hosts by
 computing each distinct requirement's pool of hosts once.
@@ -35,45 +37,28 @@ import dataclasses
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
+from typing import Any
 
-from osc_maxphysaddr.core import address_space
-from osc_maxphysaddr.core.diagnosis import Diagnosis
-from osc_maxphysaddr.core.diagnosis import diagnose
-from osc_maxphysaddr.core.findings import ERROR
+from osc_maxphysaddr.core.guest import PCI_ALIAS_KEY
+from osc_maxphysaddr.core.guest import GuestContext
+from osc_maxphysaddr.core.guest import Platform
+from osc_maxphysaddr.core.guest import guest_context
 from osc_maxphysaddr.core.hosts import Host
-from osc_maxphysaddr.core.specs import BITS_KEY
+from osc_maxphysaddr.core.images import FILTER_PROPERTIES
+from osc_maxphysaddr.core.images import IMAGE_KEYS
+from osc_maxphysaddr.core.images import PairVerdict
+from osc_maxphysaddr.core.images import diagnose_pair
+from osc_maxphysaddr.core.scheduler import boots_on
 from osc_maxphysaddr.core.specs import EMULATE
-from osc_maxphysaddr.core.specs import MODE_KEY
+from osc_maxphysaddr.core.specs import MANAGED_KEYS
 from osc_maxphysaddr.core.specs import MODE_TRAITS
 from osc_maxphysaddr.core.specs import PASSTHROUGH
 
-#: The image properties that carry a maxphysaddr configuration, and the
-#: flavor extra spec each one stands for.
-IMAGE_PROPERTIES = {
-    'hw_maxphysaddr_mode': MODE_KEY,
-    'hw_maxphysaddr_bits': BITS_KEY,
-}
-
-_VENDORS = {'intel': address_space.INTEL, 'amd': address_space.AMD}
-
-
-def model_vendor(vendor: str | None) -> str:
-    """The address-space model's vendor for a ``cpu_info`` vendor.
-
-    An unknown vendor counts as AMD: its layout (RAM moved above the
-    HyperTransport hole) never needs fewer bits than Intel's.
-    """
-    return _VENDORS.get((vendor or '').strip().lower(), address_space.AMD)
-
-
-def boots_at(ram_mib: int, bits: int, vendor: str | None) -> bool:
-    """Whether a guest of ``ram_mib`` boots with ``bits`` on this vendor.
-
-    The one place the migration rules ask the address-space model; it
-    uses Nova's default machine type and firmware for now.
-    """
-    guest = address_space.Guest(ram_mib, vendor=model_vendor(vendor))
-    return address_space.verdict(guest, bits).boots
+#: The embedded flavor's extra specs a server's verdict reads.
+SERVER_SPEC_KEYS = (*MANAGED_KEYS, PCI_ALIAS_KEY)
+#: The embedded image's properties a server's verdict reads: the width
+#: and mode, and those that make ImagePropertiesFilter check the width.
+IMAGE_PROPERTIES = (*IMAGE_KEYS, *FILTER_PROPERTIES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,61 +71,52 @@ class Cpu:
 
 @dataclasses.dataclass(frozen=True)
 class Configuration:
-    """A server's maxphysaddr configuration and its diagnosis."""
+    """A server's maxphysaddr configuration: its pair's verdict, its guest."""
 
-    diagnosis: Diagnosis
-    conflict: str | None = None  # flavor and image disagree
+    verdict: PairVerdict
+    #: the guest of the embedded flavor; None when its RAM is unknown
+    context: GuestContext | None = None
 
     @property
     def configured(self) -> bool:
-        return self.diagnosis.configured
+        return self.verdict.configured
 
     @property
     def is_error(self) -> bool:
-        return self.conflict is not None or self.diagnosis.is_error
+        return self.verdict.is_error
 
     @property
     def mode(self) -> str | None:
-        return self.diagnosis.mode
+        return self.verdict.mode
+
+    @property
+    def bits(self) -> int | None:
+        """The width libvirt uses: the flavor's, else the image's."""
+        return self.verdict.bits
 
     @property
     def status(self) -> str:
-        if self.conflict is None:
-            return self.diagnosis.status
-        if self.diagnosis.findings:
-            return f'{ERROR}: {self.conflict}; {self.diagnosis.status}'
-        return f'{ERROR}: {self.conflict}'
+        return self.verdict.status
 
 
 def configuration(
     flavor_specs: Mapping[str, str],
-    image_properties: Mapping[str, object] | None = None,
+    image_properties: Mapping[str, Any] | None = None,
     ram_mib: int | None = None,
+    platform: Platform | None = None,
 ) -> Configuration:
     """A server's configuration from its embedded flavor and image.
 
-    The image's properties fill in what the flavor leaves unset; when both
-    set one differently Nova refuses the guest (FlavorImageConflict), an
-    error here.
+    The verdict of the pair (:func:`.images.diagnose_pair`) on
+    ``platform`` (Nova's defaults when None).
     """
-    specs = dict(flavor_specs)
-    conflicts = []
-    for prop, key in IMAGE_PROPERTIES.items():
-        value = (image_properties or {}).get(prop)
-        if value is None:
-            continue
-        value = str(value)
-        if key not in specs:
-            specs[key] = value
-        elif specs[key].strip() != value.strip():
-            conflicts.append(
-                f'the flavor sets {key}={specs[key]} and the image '
-                f'{prop}={value}: Nova refuses the guest '
-                '(FlavorImageConflict)'
-            )
-    return Configuration(
-        diagnose(specs, ram_mib), '; '.join(conflicts) or None
+    context = None
+    if ram_mib is not None:
+        context = guest_context(ram_mib, flavor_specs, platform or Platform())
+    verdict = diagnose_pair(
+        flavor_specs, image_properties or {}, context=context
     )
+    return Configuration(verdict, context)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,22 +149,28 @@ def guest_bits(config: Configuration, current_bits: int | None) -> int | None:
     """The width a guest sees: its own (emulate) or its host's."""
     if config.mode == PASSTHROUGH:
         return current_bits
-    bits = config.diagnosis.bits
-    return bits if isinstance(bits, int) else None
+    return config.bits
 
 
-#: A requirement: (emulate, bits, RAM) or (passthrough, width, CPU); and
+#: A requirement: (emulate, bits, guest) or (passthrough, width, CPU); and
 #: the hosts that meet it, in order and as a set.
 _Key = tuple[object, ...]
 _Pool = tuple[tuple[int, ...], frozenset[int]]
+
+
+def _guest_key(context: GuestContext) -> tuple[object, ...]:
+    """What the model's verdict on a guest depends on, besides width and
+    vendor (the devices of unknown size are not checked)."""
+    platform = context.platform
+    return (context.ram_mib, platform.machine, platform.firmware, context.bars)
 
 
 class Finder:
     """The targets of guests over one inventory of hosts.
 
     ``hosts`` and ``cpus`` are parallel: the position of a host is its
-    identity. Each distinct requirement (mode, bits, RAM; or width,
-    vendor, model) scans the hosts once.
+    identity. Each distinct requirement (mode, bits and guest; or width,
+    vendor and model) scans the hosts once, and judges each vendor once.
     """
 
     def __init__(self, hosts: Sequence[Host], cpus: Sequence[Cpu]) -> None:
@@ -199,7 +181,6 @@ class Finder:
         self.traits_known = all(h.traits is not None for h in hosts)
         self._pools: dict[_Key, _Pool] = {}
         self._candidates_of: dict[str, list[int]] = {}
-        self._boots: dict[tuple[int, int, str], bool] = {}
 
     def _candidates(self, mode: str) -> list[int]:
         """The available hosts that hold the mode's trait."""
@@ -212,12 +193,6 @@ class Finder:
             ]
         return self._candidates_of[mode]
 
-    def _boots_at(self, ram_mib: int, bits: int, vendor: str | None) -> bool:
-        key = (ram_mib, bits, model_vendor(vendor))
-        if key not in self._boots:
-            self._boots[key] = boots_at(ram_mib, bits, vendor)
-        return self._boots[key]
-
     def _pool(self, key: _Key, admits: Callable[[int], bool]) -> _Pool:
         """The candidates of ``key``'s mode that ``admits``, built once."""
         if key not in self._pools:
@@ -227,16 +202,17 @@ class Finder:
             self._pools[key] = (found, frozenset(found))
         return self._pools[key]
 
-    def _emulate_pool(self, bits: int, ram_mib: int) -> _Pool:
-        def admits(i: int) -> bool:
-            width = self.hosts[i].bits
-            return (
-                width is not None
-                and width >= bits
-                and self._boots_at(ram_mib, bits, self.cpus[i].vendor)
-            )
+    def _emulate_pool(self, bits: int, context: GuestContext) -> _Pool:
+        key = (EMULATE, bits, _guest_key(context))
+        if key in self._pools:
+            return self._pools[key]
+        boots = boots_on(context, bits)  # judges each vendor once
 
-        return self._pool((EMULATE, bits, ram_mib), admits)
+        def admits(i: int) -> bool:
+            host = self.hosts[i]
+            return host.bits is not None and host.bits >= bits and boots(host)
+
+        return self._pool(key, admits)
 
     def _passthrough_pool(self, bits: int | None, cpu: Cpu | None) -> _Pool:
         """Hosts of exactly this width and CPU; any host when cpu is None."""
@@ -251,7 +227,6 @@ class Finder:
     def reach(
         self,
         config: Configuration,
-        ram_mib: int | None,
         current: int | None,
         elsewhere: bool = False,
     ) -> Reach | None:
@@ -270,10 +245,10 @@ class Finder:
         if not self.traits_known:
             return None
         if config.mode == EMULATE:
-            bits = guest_bits(config, None)
-            if bits is None or ram_mib is None:
+            bits = config.bits
+            if bits is None or config.context is None:
                 return NO_TARGET
-            pool, members = self._emulate_pool(bits, ram_mib)
+            pool, members = self._emulate_pool(bits, config.context)
         elif current is None and elsewhere:
             return NO_TARGET
         elif current is None:

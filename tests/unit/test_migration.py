@@ -5,7 +5,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from osc_maxphysaddr import core
-from osc_maxphysaddr.core import address_space
 from osc_maxphysaddr.core import migration
 
 EMU = core.MODE_TRAITS[core.EMULATE]
@@ -16,14 +15,25 @@ INTEL_OTHER = migration.Cpu('Intel', 'Icelake-Server')
 AMD = migration.Cpu('AMD', 'EPYC-Milan')
 
 
-def emulate(bits, ram=4096):
-    return core.configuration(
-        {
-            core.MODE_KEY: core.EMULATE,
-            core.BITS_KEY: str(bits),
-            core.TRAIT_KEYS[core.EMULATE]: core.REQUIRED,
-        },
-        ram_mib=ram,
+def emulate_specs(bits):
+    return {
+        core.MODE_KEY: core.EMULATE,
+        core.BITS_KEY: str(bits),
+        core.TRAIT_KEYS[core.EMULATE]: core.REQUIRED,
+    }
+
+
+def emulate(bits, ram=4096, platform=None):
+    return core.configuration(emulate_specs(bits), None, ram, platform)
+
+
+def unjudged(bits, ram):
+    """An emulated guest whose status was made without its RAM: only the
+    targets judge it by the model, host by host."""
+    specs = emulate_specs(bits)
+    return migration.Configuration(
+        core.configuration(specs).verdict,
+        core.guest_context(ram, specs, core.Platform()),
     )
 
 
@@ -35,39 +45,52 @@ PASSTHROUGH = core.configuration(
 )
 
 
-def host(bits, traits=BOTH, state='up', status='enabled'):
-    return core.Host(bits, frozenset(traits), state, status)
+def host(bits, traits=BOTH, state='up', status='enabled', cpu=None):
+    vendor = None if cpu is None else core.vendor_from_cpu_info(cpu.vendor)
+    return core.Host(bits, frozenset(traits), state, status, vendor)
 
 
-def targets(config, hosts, cpus, current, ram=4096):
-    reach = core.Finder(hosts, cpus).reach(config, ram, current)
+def targets(config, hosts, cpus, current):
+    reach = core.Finder(hosts, cpus).reach(config, current)
     return None if reach is None else reach.first(len(hosts))
 
 
-def test_boots_at_asks_the_address_space_model():
-    for ram, bits, vendor, model_vendor in (
-        (4096, 36, 'Intel', address_space.INTEL),
-        (4096, 32, 'Intel', address_space.INTEL),
-        (1 << 20, 40, 'AMD', address_space.AMD),
-        (1 << 20, 41, 'Intel', address_space.INTEL),
-        (1 << 20, 41, None, address_space.AMD),
-    ):
-        want = address_space.verdict(
-            address_space.Guest(ram, vendor=model_vendor), bits
-        ).boots
-        assert migration.boots_at(ram, bits, vendor) is want
-
-
-def test_an_unknown_vendor_counts_as_amd_which_never_needs_fewer_bits():
+def test_a_host_of_unknown_vendor_is_judged_as_the_stricter_of_both():
     # 1,010 GiB of RAM reaches AMD's HyperTransport hole at 1012 GiB.
     ram = 1010 * 1024
-    needs = {
-        v: address_space.min_bits(address_space.Guest(ram, vendor=v))
-        for v in address_space.VENDORS
-    }
-    assert needs[address_space.AMD] > needs[address_space.INTEL]
-    assert not migration.boots_at(ram, needs[address_space.INTEL], 'Hygon')
-    assert migration.boots_at(ram, needs[address_space.INTEL], 'intel')
+    context = core.guest_context(ram, emulate_specs(40), core.Platform())
+    assert context.boots(40, core.INTEL)
+    assert not context.boots(40, core.AMD)
+    cpus = [INTEL, INTEL, migration.Cpu('Hygon', 'Dhyana'), AMD]
+    hosts = [host(46, cpu=cpu) for cpu in cpus]
+    assert targets(unjudged(40, ram), hosts, cpus, 0) == [1]
+
+
+def test_the_platform_decides_whether_the_guest_boots():
+    # A 2 GiB guest boots at 35 bits on pc, needs 36 on q35.
+    hosts = [host(46, cpu=INTEL), host(46, cpu=INTEL)]
+    cpus = [INTEL, INTEL]
+    assert targets(emulate(35, 2048), hosts, cpus, 0) == [1]
+    q35 = emulate(35, 2048, core.Platform(machine=core.Q35))
+    assert q35.is_error and 'use 36 bits' in q35.status
+    assert targets(q35, hosts, cpus, 0) == []
+    assert targets(
+        emulate(36, 2048, q35.context.platform), hosts, cpus, 0
+    ) == [1]
+
+
+def test_device_bars_come_from_the_flavors_aliases():
+    gpu = core.Platform(core.Q35, core.UEFI, {'h100': 128 << 30})
+    specs = {**emulate_specs(42), core.PCI_ALIAS_KEY: 'h100:4'}
+    config = core.configuration(specs, None, 512 * 1024, gpu)
+    assert config.context.bars == (128 << 30,) * 4
+    assert config.is_error and 'use 43 bits' in config.status
+    hosts = [host(46, cpu=INTEL), host(46, cpu=INTEL)]
+    assert targets(config, hosts, [INTEL, INTEL], 0) == []
+    specs = {**emulate_specs(43), core.PCI_ALIAS_KEY: 'h100:4'}
+    config = core.configuration(specs, None, 512 * 1024, gpu)
+    assert config.status == 'ok'
+    assert targets(config, hosts, [INTEL, INTEL], 0) == [1]
 
 
 def test_emulate_needs_the_trait_at_least_the_bits_up_and_enabled():
@@ -89,16 +112,14 @@ def test_emulate_needs_the_trait_at_least_the_bits_up_and_enabled():
 def test_emulate_skips_hosts_where_the_guest_does_not_boot():
     # 1,010 GiB at 40 bits starts on Intel, not on AMD (moved above 1 TiB).
     ram = 1010 * 1024
-    assert migration.boots_at(ram, 40, 'Intel')
-    assert not migration.boots_at(ram, 40, 'AMD')
-    hosts = [host(46), host(46), host(46)]
     cpus = [INTEL, AMD, INTEL]
-    # Diagnosed with its RAM the configuration is an error (without hosts
-    # the model takes the stricter vendor, as flavor show does): see
+    hosts = [host(46, cpu=cpu) for cpu in cpus]
+    # Diagnosed with its RAM the configuration is an error (the status
+    # takes the stricter vendor, as flavor show does): see
     # test_broken_configurations_have_no_target. Without it, the targets
     # still judge each host with its own vendor.
     assert emulate(40, ram).is_error
-    assert targets(emulate(40, ram=None), hosts, cpus, 0, ram) == [2]
+    assert targets(unjudged(40, ram), hosts, cpus, 0) == [2]
 
 
 def test_passthrough_needs_exactly_the_width_and_the_same_cpu():
@@ -133,10 +154,10 @@ def test_a_guest_on_no_host_can_go_to_any_host_of_its_mode():
 def test_passthrough_on_a_host_missing_from_the_inventory_has_none():
     hosts = [host(46), host(46)]
     cpus = [INTEL, INTEL]
-    reach = core.Finder(hosts, cpus).reach(PASSTHROUGH, 2048, None, True)
+    reach = core.Finder(hosts, cpus).reach(PASSTHROUGH, None, True)
     assert reach.count == 0
     # An emulated guest's width is its own: it can go anywhere that fits.
-    reach = core.Finder(hosts, cpus).reach(emulate(42), 2048, None, True)
+    reach = core.Finder(hosts, cpus).reach(emulate(42), None, True)
     assert reach.first(2) == [0, 1]
 
 
@@ -158,18 +179,18 @@ def test_broken_configurations_have_no_target():
     for config in broken:
         assert config.is_error, config.status
         assert config.status.startswith('error: ')
-        reach = core.Finder(hosts, cpus).reach(config, 8192, 0)
+        reach = core.Finder(hosts, cpus).reach(config, 0)
         assert reach is not None and reach.count == 0
 
 
 def test_unconfigured_and_unknown_traits_give_no_answer():
     cpus = [INTEL, INTEL]
     unknown = [core.Host(46, None), core.Host(46, None)]
-    assert core.Finder(unknown, cpus).reach(emulate(40), 4096, 0) is None
+    assert core.Finder(unknown, cpus).reach(emulate(40), 0) is None
     plain = core.configuration({'hw:cpu_policy': 'dedicated'})
     assert not plain.configured
     known = [host(46), host(46)]
-    assert core.Finder(known, cpus).reach(plain, 4096, 0) is None
+    assert core.Finder(known, cpus).reach(plain, 0) is None
 
 
 def test_the_image_fills_in_what_the_flavor_leaves_unset():
@@ -177,17 +198,53 @@ def test_the_image_fills_in_what_the_flavor_leaves_unset():
         {}, {'hw_maxphysaddr_mode': 'emulate', 'hw_maxphysaddr_bits': 42}
     )
     assert config.configured and not config.is_error
-    assert (config.mode, config.diagnosis.bits) == ('emulate', 42)
+    assert (config.mode, config.bits) == ('emulate', 42)
     same = core.configuration(
         {core.MODE_KEY: core.PASSTHROUGH},
         {'hw_maxphysaddr_mode': 'passthrough'},
     )
-    assert same.conflict is None and same.mode == core.PASSTHROUGH
-    conflict = core.configuration(
-        {core.MODE_KEY: core.EMULATE, core.BITS_KEY: '42'},
-        {'hw_maxphysaddr_bits': '40'},
+    assert not same.is_error and same.mode == core.PASSTHROUGH
+
+
+def test_modes_are_compared_raw_and_bits_never():
+    # hardware.get_maxphysaddr_mode: FlavorImageConflict on any difference
+    spaced = core.configuration(
+        emulate_specs(42), {'hw_maxphysaddr_mode': 'emulate '}
     )
-    assert 'FlavorImageConflict' in conflict.status
+    assert spaced.is_error and 'FlavorImageConflict' in spaced.status
+    assert targets(spaced, [host(46), host(46)], [INTEL, INTEL], 0) == []
+    # the libvirt driver takes the flavor's bits, then the image's
+    differ = core.configuration(
+        emulate_specs(42), {'hw_maxphysaddr_bits': '40'}, 4096
+    )
+    assert not differ.is_error and differ.bits == 42
+    assert 'FlavorImageConflict' not in differ.status
+    assert targets(differ, [host(46), host(46)], [INTEL, INTEL], 0) == [1]
+
+
+def test_a_server_gets_its_pairs_verdict():
+    gpu = core.Platform(core.Q35, core.UEFI, {'h100': 128 << 30})
+    flavors = [
+        emulate_specs(42),
+        {**emulate_specs(42), core.PCI_ALIAS_KEY: 'h100:4'},
+        {core.MODE_KEY: core.PASSTHROUGH},
+        {},
+    ]
+    images = [
+        {},
+        {'hw_maxphysaddr_mode': 'passthrough'},
+        {'hw_maxphysaddr_bits': 44, 'hw_architecture': 'x86_64'},
+        {'hw_maxphysaddr_mode': 'emulate', 'hw_maxphysaddr_bits': '46'},
+    ]
+    for specs in flavors:
+        for props in images:
+            for platform in (core.Platform(), gpu):
+                config = core.configuration(specs, props, 512 * 1024, platform)
+                context = core.guest_context(512 * 1024, specs, platform)
+                pair = core.diagnose_pair(specs, props, context=context)
+                assert config.verdict == pair
+                assert (config.mode, config.bits) == (pair.mode, pair.bits)
+                assert config.status == pair.status
 
 
 def test_guest_bits_are_the_flavors_or_the_hosts():
@@ -226,14 +283,14 @@ _hosts = st.lists(
 def test_finder_agrees_with_the_rules_host_by_host(
     rows, mode, bits, ram, data
 ):
-    hosts = [host(b, t, s, u) for b, t, s, u, _ in rows]
+    hosts = [host(b, t, s, u, c) for b, t, s, u, c in rows]
     cpus = [row[4] for row in rows]
     current = data.draw(st.sampled_from([None, *range(len(hosts))]))
-    config = emulate(bits, ram) if mode == 'emulate' else PASSTHROUGH
+    config = unjudged(bits, ram) if mode == 'emulate' else PASSTHROUGH
     finder = core.Finder(hosts, cpus)
     # Ask twice: the second answer comes from the cache.
-    finder.reach(config, ram, current)
-    reach = finder.reach(config, ram, current)
+    finder.reach(config, current)
+    reach = finder.reach(config, current)
     if config.is_error:
         assert reach.count == 0
         return
@@ -247,7 +304,7 @@ def test_finder_agrees_with_the_rules_host_by_host(
                 EMU in h.traits
                 and h.bits is not None
                 and h.bits >= bits
-                and migration.boots_at(ram, bits, cpu.vendor)
+                and config.context.boots(bits, h.vendor)
             )
         if PT not in h.traits:
             return False
