@@ -240,6 +240,13 @@ def warn_devices(resource: dict, context) -> None:
         LOG.warning('Flavor %s: %s', label(resource), found.message)
 
 
+def host_names(hypervisors) -> format_columns.ListColumn:
+    """The ``Host Names`` column of ``--long``: hypervisor hostnames."""
+    return format_columns.ListColumn(
+        [h.get('hypervisor_hostname') for h in hypervisors or ()]
+    )
+
+
 def warn_placement(inventory) -> None:
     """Say on stderr why the hosts are unknown, if they are."""
     if not inventory.traits_known:
@@ -392,11 +399,7 @@ def show_flavor_with_image(conn, parsed_args, platform, broken: list[str]):
     ]
     if parsed_args.long:
         columns += ('Host Names',)
-        values.append(
-            format_columns.ListColumn(
-                [h.get('hypervisor_hostname') for h in eligible or ()]
-            )
-        )
+        values.append(host_names(eligible))
     return columns, values
 
 

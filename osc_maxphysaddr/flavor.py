@@ -525,11 +525,7 @@ json`` the layout is a list of regions in bytes.
         ]
         if parsed_args.long:
             columns += ('Host Names',)
-            values.append(
-                format_columns.ListColumn(
-                    [h.get('hypervisor_hostname') for h in eligible or ()]
-                )
-            )
+            values.append(common.host_names(eligible))
         if parsed_args.explain:
             columns += EXPLAIN_COLUMNS
             values += _explain(context, diagnosis)

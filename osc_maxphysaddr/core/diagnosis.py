@@ -18,10 +18,8 @@ from collections.abc import Mapping
 from osc_maxphysaddr.core.extra_specs_ops import BREAKS_FILTER
 from osc_maxphysaddr.core.extra_specs_ops import MATCHES_NOTHING
 from osc_maxphysaddr.core.extra_specs_ops import check_requirement
-from osc_maxphysaddr.core.findings import ERROR
-from osc_maxphysaddr.core.findings import NOT_CONFIGURED
-from osc_maxphysaddr.core.findings import OK
 from osc_maxphysaddr.core.findings import Finding
+from osc_maxphysaddr.core.findings import Judged
 from osc_maxphysaddr.core.findings import finding
 from osc_maxphysaddr.core.guest import GuestContext
 from osc_maxphysaddr.core.guest import Platform
@@ -44,7 +42,7 @@ from osc_maxphysaddr.core.specs import capability_for
 
 
 @dataclasses.dataclass(frozen=True)
-class Diagnosis:
+class Diagnosis(Judged):
     """What Nova will do with a flavor's maxphysaddr specs."""
 
     mode: str | None
@@ -53,18 +51,6 @@ class Diagnosis:
     capability: str | None
     findings: tuple[Finding, ...]
     configured: bool
-
-    @property
-    def status(self) -> str:
-        if not self.configured:
-            return NOT_CONFIGURED
-        if not self.findings:
-            return OK
-        return '; '.join(str(f) for f in self.findings)
-
-    @property
-    def is_error(self) -> bool:
-        return any(f.severity == ERROR for f in self.findings)
 
 
 def nova_bits(raw: str | None) -> int | None:

@@ -284,3 +284,26 @@ IMAGE_RULES = {
     )
 }
 RULES.update(IMAGE_RULES)
+
+
+class Judged:
+    """The Status of a diagnosis: ``ok``, ``not configured``, or findings.
+
+    Shared by flavor, image and flavor+image diagnoses; a subclass has
+    ``configured`` and ``findings``.
+    """
+
+    configured: bool
+    findings: tuple[Finding, ...]
+
+    @property
+    def status(self) -> str:
+        if not self.configured:
+            return NOT_CONFIGURED
+        if not self.findings:
+            return OK
+        return '; '.join(str(f) for f in self.findings)
+
+    @property
+    def is_error(self) -> bool:
+        return any(f.severity == ERROR for f in self.findings)

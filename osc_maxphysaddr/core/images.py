@@ -40,9 +40,8 @@ from typing import Any
 from osc_maxphysaddr.core.diagnosis import Diagnosis
 from osc_maxphysaddr.core.diagnosis import diagnose
 from osc_maxphysaddr.core.findings import ERROR
-from osc_maxphysaddr.core.findings import NOT_CONFIGURED
-from osc_maxphysaddr.core.findings import OK
 from osc_maxphysaddr.core.findings import Finding
+from osc_maxphysaddr.core.findings import Judged
 from osc_maxphysaddr.core.findings import finding
 from osc_maxphysaddr.core.guest import GuestContext
 from osc_maxphysaddr.core.guest import Platform
@@ -138,25 +137,6 @@ def image_plan(
 # --- the image alone ------------------------------------------------------
 
 
-class _Verdict:
-    """Status and error of a diagnosis, read as for flavors."""
-
-    configured: bool
-    findings: tuple[Finding, ...]
-
-    @property
-    def status(self) -> str:
-        if not self.configured:
-            return NOT_CONFIGURED
-        if not self.findings:
-            return OK
-        return '; '.join(str(f) for f in self.findings)
-
-    @property
-    def is_error(self) -> bool:
-        return any(f.severity == ERROR for f in self.findings)
-
-
 def nova_bits(raw: Any) -> int | None:
     """The image's width as Nova's IntegerField reads it, or None.
 
@@ -172,7 +152,7 @@ def nova_bits(raw: Any) -> int | None:
 
 
 @dataclasses.dataclass(frozen=True)
-class ImageDiagnosis(_Verdict):
+class ImageDiagnosis(Judged):
     """What Nova will do with an image's maxphysaddr properties."""
 
     mode: str | None
@@ -239,7 +219,7 @@ def diagnose_image(props: Mapping[str, Any]) -> ImageDiagnosis:
 
 
 @dataclasses.dataclass(frozen=True)
-class PairVerdict(_Verdict):
+class PairVerdict(Judged):
     """What a boot of one flavor with one image gets."""
 
     mode: str | None  # the mode the guest gets (None: no guest, or none)
