@@ -250,8 +250,9 @@ IMAGE_RULES = {
             'image-emulate-without-bits',
             WARNING,
             f'emulate mode without {_IMAGE_BITS}: the width must come '
-            f"from the flavor's {BITS_KEY}, and a flavor without one "
-            'boots no guest from this image',
+            f"from the flavor's {BITS_KEY}; with a flavor without one, "
+            'libvirt older than 9.2.0 refuses the guest and 9.2.0 and later '
+            "boot it with QEMU's default width",
         ),
         Rule(
             'flavor-image-mode-conflict',
@@ -264,9 +265,10 @@ IMAGE_RULES = {
         Rule(
             'pair-emulate-without-bits',
             ERROR,
-            'emulate mode with no width on the flavor or the image: '
-            'libvirt refuses emulate without a width, so the guest does '
-            'not boot',
+            'emulate mode with no width on the flavor or the image: libvirt '
+            'older than 9.2.0 refuses the guest, 9.2.0 and later boot it '
+            "with QEMU's default width, so the guest never gets a chosen "
+            'width',
         ),
         Rule(
             'pair-passthrough-with-bits',
