@@ -182,7 +182,10 @@ show, and on the BAR sizes of its passed-through devices
 the cloud's entry in ``clouds.yaml`` (``machine_type``, ``firmware``,
 ``device_bars: {alias: size}``); ``--machine-type``, ``--firmware`` and
 ``--device-bar`` override it. Without either, Nova's defaults: machine type
-``pc``, firmware ``bios``. Device BARs are only checked with ``uefi``.
+``pc``, firmware ``bios``. Device BARs are only checked with ``uefi``. With
+a flavor judged together with an image (``show --image``, ``list
+--image``, a server's own image), the image's ``hw_machine_type`` and
+``hw_firmware_type`` win over these, as in Nova.
 """
 
 
@@ -196,16 +199,17 @@ def add_platform_options(parser: argparse.ArgumentParser) -> None:
         '--machine-type',
         metavar='<machine-type>',
         choices=core.MACHINE_TYPES,
-        help="The guests' machine type, pc or q35 (Nova's "
-        '[libvirt]hw_machine_type or image hw_machine_type; default: '
-        'clouds.yaml, else pc)',
+        help="The guests' machine type, pc or q35: Nova's "
+        '[libvirt]hw_machine_type (default: clouds.yaml, else pc); an '
+        "image's hw_machine_type wins over it",
     )
     group.add_argument(
         '--firmware',
         metavar='<firmware>',
         choices=core.FIRMWARES,
-        help="The guests' firmware, bios or uefi (image "
-        'hw_firmware_type; default: clouds.yaml, else bios)',
+        help="The guests' firmware, bios or uefi, where images do not say "
+        "(default: clouds.yaml, else bios); an image's hw_firmware_type "
+        'wins over it',
     )
     group.add_argument(
         '--device-bar',
@@ -350,7 +354,9 @@ def pair_eligible(inventory, verdict, context) -> list[dict] | None:
 def _judge_pair(flavor, specs, image, platform):
     """(guest context, pair verdict) of a flavor and an image."""
     context = core.guest_context(flavor['ram'], specs, platform)
-    return context, core.diagnose_pair(specs, image, context=context)
+    verdict = core.diagnose_pair(specs, image, context=context)
+    # The guest as judged: on the image's machine type and firmware.
+    return verdict.context, verdict
 
 
 def _pair_label(flavor, image) -> str:

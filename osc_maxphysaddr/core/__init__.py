@@ -94,6 +94,8 @@ from osc_maxphysaddr.core.migration import Finder
 from osc_maxphysaddr.core.migration import Reach
 from osc_maxphysaddr.core.migration import configuration
 from osc_maxphysaddr.core.migration import guest_bits
+from osc_maxphysaddr.core.nova_platform import IMAGE_PLATFORM_KEYS
+from osc_maxphysaddr.core.nova_platform import image_platform
 from osc_maxphysaddr.core.scheduler import HostRequirement
 from osc_maxphysaddr.core.scheduler import auto_bits
 from osc_maxphysaddr.core.scheduler import auto_pool
@@ -181,6 +183,7 @@ __all__ = [
     'Host',
     'HostRequirement',
     'MaxphysaddrError',
+    'IMAGE_PLATFORM_KEYS',
     'Platform',
     'Region',
     'SERVER_SPEC_KEYS',
@@ -213,6 +216,7 @@ __all__ = [
     'parse_bits',
     'parse_device_bar',
     'plan',
+    'image_platform',
     'platform_from',
     'takers',
     'vendor_from_cpu_info',

@@ -277,6 +277,17 @@ IMAGE_RULES = {
             'libvirt refuses a width with passthrough, so the guest does '
             'not boot',
         ),
+        # nova/virt/libvirt/utils.py get_machine_type: the image's
+        # hw_machine_type over [libvirt]hw_machine_type; the driver takes
+        # the image's hw_firmware_type (ImageMetaProps' FirmwareType).
+        Rule(
+            'image-platform-unknown',
+            WARNING,
+            "the image's {key} is {value!r}, which the address-space model "
+            'does not know (machine types: pc, pc-i440fx-*, q35, pc-q35-*; '
+            "firmware: bios, uefi): the guest's address space is not "
+            'checked',
+        ),
         Rule(
             'image-bits-ignored',
             WARNING,

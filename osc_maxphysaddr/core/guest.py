@@ -8,8 +8,10 @@ The model (:mod:`.address_space`) needs more than a flavor says:
   device, of the size the operator gives for the alias. An alias without a
   size is reported, never guessed.
 * **Machine type and firmware**: Nova configuration the API does not show
-  (``[libvirt]hw_machine_type``, image ``hw_firmware_type``), so the
-  operator states them: :class:`Platform`. Nova's defaults otherwise.
+  (``[libvirt]hw_machine_type``), so the operator states them:
+  :class:`Platform`, Nova's defaults otherwise. An image's
+  ``hw_machine_type`` and ``hw_firmware_type`` win over it, as in Nova:
+  :func:`.nova_platform.image_platform`.
 * **CPU vendor**: each hypervisor's ``cpu_info`` vendor. Where no host is
   read, the stricter of Intel and AMD: a width passes only when it works
   for both (they differ near 1 TiB and in which widths OVMF trusts).

@@ -47,6 +47,7 @@ from osc_maxphysaddr.core.guest import GuestContext
 from osc_maxphysaddr.core.guest import Platform
 from osc_maxphysaddr.core.guest import guest_context
 from osc_maxphysaddr.core.guest import model_findings
+from osc_maxphysaddr.core.nova_platform import image_platform
 from osc_maxphysaddr.core.scheduler import HostRequirement
 from osc_maxphysaddr.core.specs import EMULATE
 from osc_maxphysaddr.core.specs import FORBIDDEN
@@ -229,6 +230,9 @@ class PairVerdict(Judged):
     findings: tuple[Finding, ...]
     configured: bool
     requirement: HostRequirement | None  # None when the pair has an error
+    #: the guest the model judged: the flavor's on the image's platform
+    #: (None: not judged, e.g. an image platform the model does not know)
+    context: GuestContext | None = None
 
 
 def mode_conflict(
@@ -263,7 +267,9 @@ def diagnose_pair(
     side sets it, and checks only the flavor's width. With the flavor's
     guest (``context``; or its RAM alone, on Nova's default platform) an
     emulated width, whichever side gives it, is checked by the
-    address-space model: see :func:`.guest.width_finding`.
+    address-space model: see :func:`.guest.width_finding`. The image's
+    ``hw_machine_type`` and ``hw_firmware_type`` win over the context's
+    platform, as in Nova (:func:`.nova_platform.image_platform`).
     """
     if context is None and ram_mib is not None:
         context = guest_context(ram_mib, flavor_specs, Platform())
@@ -326,10 +332,18 @@ def diagnose_pair(
         # No guest: the scheduler fails the boot before libvirt sees it.
         mode = mode_source = bits = bits_source = None
     elif context is not None and mode is not None:
-        # libvirt's width: the flavor's, else the image's.
-        model_errors, model_warnings = model_findings(context, mode, bits)
-        errors += model_errors
-        warnings += model_warnings
+        platform = image_platform(image_props, context.platform)
+        if isinstance(platform, Finding):
+            context = None
+            warnings.append(platform)
+        else:
+            context = dataclasses.replace(context, platform=platform)
+            # libvirt's width: the flavor's, else the image's.
+            model_errors, model_warnings = model_findings(context, mode, bits)
+            errors += model_errors
+            warnings += model_warnings
+    else:
+        context = None  # no guest, or no <maxphysaddr>: nothing judged
     findings = tuple(errors + warnings)
     requirement = None
     if not any(f.severity == ERROR for f in findings):
@@ -342,6 +356,7 @@ def diagnose_pair(
         findings=findings,
         configured=flavor.configured or image.configured,
         requirement=requirement,
+        context=context,
     )
 
 

@@ -48,17 +48,22 @@ from osc_maxphysaddr.core.images import FILTER_PROPERTIES
 from osc_maxphysaddr.core.images import IMAGE_KEYS
 from osc_maxphysaddr.core.images import PairVerdict
 from osc_maxphysaddr.core.images import diagnose_pair
+from osc_maxphysaddr.core.nova_platform import IMAGE_PLATFORM_KEYS
 from osc_maxphysaddr.core.scheduler import boots_on
 from osc_maxphysaddr.core.specs import EMULATE
 from osc_maxphysaddr.core.specs import MANAGED_KEYS
 from osc_maxphysaddr.core.specs import MODE_TRAITS
 from osc_maxphysaddr.core.specs import PASSTHROUGH
 
+#: The finding of an image platform the model does not know.
+UNKNOWN_PLATFORM = 'image-platform-unknown'
+
 #: The embedded flavor's extra specs a server's verdict reads.
 SERVER_SPEC_KEYS = (*MANAGED_KEYS, PCI_ALIAS_KEY)
 #: The embedded image's properties a server's verdict reads: the width
-#: and mode, and those that make ImagePropertiesFilter check the width.
-IMAGE_PROPERTIES = (*IMAGE_KEYS, *FILTER_PROPERTIES)
+#: and mode, those that make ImagePropertiesFilter check the width, and
+#: the guest's machine type and firmware.
+IMAGE_PROPERTIES = (*IMAGE_KEYS, *FILTER_PROPERTIES, *IMAGE_PLATFORM_KEYS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +103,12 @@ class Configuration:
     def status(self) -> str:
         return self.verdict.status
 
+    @property
+    def unchecked(self) -> bool:
+        """Whether the model cannot judge the guest: its image names a
+        machine type or firmware the model does not know."""
+        return any(f.code == UNKNOWN_PLATFORM for f in self.verdict.findings)
+
 
 def configuration(
     flavor_specs: Mapping[str, str],
@@ -108,7 +119,8 @@ def configuration(
     """A server's configuration from its embedded flavor and image.
 
     The verdict of the pair (:func:`.images.diagnose_pair`) on
-    ``platform`` (Nova's defaults when None).
+    ``platform`` (Nova's defaults when None), which the embedded image's
+    ``hw_machine_type`` and ``hw_firmware_type`` override.
     """
     context = None
     if ram_mib is not None:
@@ -116,7 +128,8 @@ def configuration(
     verdict = diagnose_pair(
         flavor_specs, image_properties or {}, context=context
     )
-    return Configuration(verdict, context)
+    # The guest as judged: on the image's machine type and firmware.
+    return Configuration(verdict, verdict.context)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -202,15 +215,22 @@ class Finder:
             self._pools[key] = (found, frozenset(found))
         return self._pools[key]
 
-    def _emulate_pool(self, bits: int, context: GuestContext) -> _Pool:
-        key = (EMULATE, bits, _guest_key(context))
+    def _emulate_pool(self, bits: int, context: GuestContext | None) -> _Pool:
+        """Hosts of at least ``bits`` on which the guest boots (context
+        None: not judged by the model)."""
+        key = (EMULATE, bits, None if context is None else _guest_key(context))
         if key in self._pools:
             return self._pools[key]
-        boots = boots_on(context, bits)  # judges each vendor once
+        # judges each vendor once
+        boots = None if context is None else boots_on(context, bits)
 
         def admits(i: int) -> bool:
             host = self.hosts[i]
-            return host.bits is not None and host.bits >= bits and boots(host)
+            return (
+                host.bits is not None
+                and host.bits >= bits
+                and (boots is None or boots(host))
+            )
 
         return self._pool(key, admits)
 
@@ -246,8 +266,10 @@ class Finder:
             return None
         if config.mode == EMULATE:
             bits = config.bits
-            if bits is None or config.context is None:
-                return NO_TARGET
+            if bits is None or (
+                config.context is None and not config.unchecked
+            ):
+                return NO_TARGET  # no width, or the guest's RAM unknown
             pool, members = self._emulate_pool(bits, config.context)
         elif current is None and elsewhere:
             return NO_TARGET
