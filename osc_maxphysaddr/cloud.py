@@ -147,6 +147,21 @@ def _all_flavors(compute, microversion: str) -> list[dict]:
         query['marker'] = page[-1]['id']
 
 
+def _only_match(kind, value, matches, not_found, ambiguous) -> dict:
+    """The one resource named ``value``, as ``openstack <kind> set`` finds it.
+
+    Raises ``not_found`` or ``ambiguous`` (a name shared by several).
+    """
+    if not matches:
+        raise not_found(f'No {kind} with a name or ID of {value!r} exists.')
+    if len(matches) > 1:
+        raise ambiguous(
+            f'More than one {kind} exists with the name {value!r}; '
+            'use its ID instead.'
+        )
+    return matches[0]
+
+
 def find_flavors(conn, names_or_ids: list[str]) -> list[dict]:
     """Resolve flavors by ID or name, as ``openstack flavor set`` does.
 
@@ -165,17 +180,13 @@ def find_flavors(conn, names_or_ids: list[str]) -> list[dict]:
     if missing:
         flavors = _all_flavors(compute, microversion)
         for value in missing:
-            matches = [f for f in flavors if f.get('name') == value]
-            if not matches:
-                raise FlavorNotFound(
-                    f'No flavor with a name or ID of {value!r} exists.'
-                )
-            if len(matches) > 1:
-                raise FlavorAmbiguous(
-                    f'More than one flavor exists with the name {value!r}; '
-                    'use its ID instead.'
-                )
-            found[value] = matches[0]
+            found[value] = _only_match(
+                'flavor',
+                value,
+                [f for f in flavors if f.get('name') == value],
+                FlavorNotFound,
+                FlavorAmbiguous,
+            )
     return [found[v] for v in names_or_ids]
 
 
@@ -501,17 +512,13 @@ def find_images(conn, names_or_ids: list[str]) -> list[dict]:
             if response.status_code != 404:
                 found[value] = _check(response)
                 continue
-        matches = _images(conn, {'name': value})
-        if not matches:
-            raise ImageNotFound(
-                f'No image with a name or ID of {value!r} exists.'
-            )
-        if len(matches) > 1:
-            raise ImageAmbiguous(
-                f'More than one image exists with the name {value!r}; '
-                'use its ID instead.'
-            )
-        found[value] = matches[0]
+        found[value] = _only_match(
+            'image',
+            value,
+            _images(conn, {'name': value}),
+            ImageNotFound,
+            ImageAmbiguous,
+        )
     return [found[v] for v in names_or_ids]
 
 

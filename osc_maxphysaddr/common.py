@@ -56,6 +56,18 @@ def bits_argument(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def add_mode_option(parser: argparse.ArgumentParser) -> None:
+    """``--mode`` of ``flavor maxphysaddr set`` and ``image ... set``."""
+    parser.add_argument(
+        '--mode',
+        metavar='<mode>',
+        required=True,
+        choices=core.MODES,
+        help='Address-width mode: "emulate" gives the guest --bits '
+        'address bits; "passthrough" gives it the host\'s width',
+    )
+
+
 def label(resource: dict) -> str:
     """``name (id)`` of a flavor, server or image, for messages."""
     return f'{resource["name"]} ({resource["id"]})'

@@ -281,14 +281,7 @@ hypervisors can take it.
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         _flavor_positional(parser, many=True)
-        parser.add_argument(
-            '--mode',
-            metavar='<mode>',
-            required=True,
-            choices=core.MODES,
-            help='Address-width mode: "emulate" gives the guest --bits '
-            'address bits; "passthrough" gives it the host\'s width',
-        )
+        common.add_mode_option(parser)
         parser.add_argument(
             '--bits',
             metavar='<bits>',
