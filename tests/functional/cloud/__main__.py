@@ -1,10 +1,11 @@
-"""python -m tests.functional.cloud {up,down,status,seed,clean}"""
+"""python -m tests.functional.cloud {up,down,status,seed,cpu-mode,clean}"""
 
 import argparse
 import json
 import sys
 
 from tests.functional.cloud import cloud as cloud_mod
+from tests.functional.cloud import compute as compute_mod
 from tests.functional.cloud import layout as lay
 
 
@@ -25,6 +26,18 @@ def _parser():
         metavar='<count>',
         help='hypervisors to seed (default 10; 0 seeds none)',
     )
+    up.add_argument(
+        '--compute',
+        action='store_true',
+        help='with the compute profile: RabbitMQ, libvirt, nova-conductor, '
+        'nova-scheduler and one libvirt nova-compute (root; the apt '
+        f'packages {", ".join(compute_mod.APT_PACKAGES)}); a state dir '
+        'keeps the profile it was made with',
+    )
+    cpu = sub.add_parser(
+        'cpu-mode', help='restart nova-compute with another [libvirt]cpu_mode'
+    )
+    cpu.add_argument('cpu_mode', choices=compute_mod.CPU_MODES)
     seed = sub.add_parser('seed', help='seed hypervisors (additive)')
     seed.add_argument(
         '--hypervisors',
@@ -41,7 +54,9 @@ def _parser():
 
 def main(argv=None):
     args = _parser().parse_args(argv)
-    cloud = cloud_mod.DevCloud()
+    cloud = cloud_mod.DevCloud(
+        compute=getattr(args, 'compute', False),
+    )
     try:
         if args.command == 'up':
             cloud.up()
@@ -57,10 +72,13 @@ def main(argv=None):
         elif args.command == 'status':
             print(json.dumps(cloud.status(), indent=2))
             return 0 if cloud.is_running() else 3
+        elif args.command == 'cpu-mode':
+            changed = cloud.set_cpu_mode(args.cpu_mode)
+            print(f'cpu_mode {args.cpu_mode}' + ('' if changed else ' (was)'))
         elif args.command == 'clean':
             cloud.clean()
             print(f'removed {cloud.layout.state}')
-    except cloud_mod.CloudError as exc:
+    except (cloud_mod.CloudError, compute_mod.ComputeError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1
     return 0

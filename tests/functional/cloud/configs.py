@@ -5,6 +5,9 @@ keystonemiddleware with a real service user; ``transport_url = fake://``
 because no RPC peer exists (anything that would make an RPC call fails
 after ``rpc_response_timeout``); ``service_down_time`` is huge so seeded
 services that never report stay "up" unless seeded as forced down.
+
+With the compute profile (``compute.py``) the transport is the profile's
+RabbitMQ, and ``nova-compute.conf`` holds what only nova-compute reads.
 """
 
 import shutil
@@ -12,6 +15,12 @@ import shutil
 from tests.functional.cloud import layout as lay
 
 RPC_RESPONSE_TIMEOUT = 3
+#: With real RPC peers (the compute profile) calls wait for them.
+COMPUTE_RPC_RESPONSE_TIMEOUT = 60
+#: cell1's transport in a compute state dir: a template Nova fills from
+#: ``[DEFAULT] transport_url`` (CellMapping._format_url), so RabbitMQ may
+#: move to another port between runs.
+CELL_TRANSPORT_TEMPLATE = '{scheme}://{username}:{password}@{hostname}:{port}/'
 SERVICE_DOWN_TIME = 10 * 365 * 24 * 3600
 
 
@@ -71,17 +80,47 @@ def placement_conf(layout, ports):
     )
 
 
-def nova_conf(layout, ports):
+def rabbit_url(ports):
+    # RabbitMQ's guest user may log in from loopback only: enough here.
+    return f'rabbit://guest:guest@127.0.0.1:{ports["rabbitmq"]}/'
+
+
+def nova_conf(layout, ports, compute=False):
+    """nova.conf of the API (and, with ``compute``, of every service)."""
+    default = {
+        'log_file': layout.log_dir / 'nova.log',
+        'host': 'devcloud-api',
+        'state_path': layout.state / 'nova-state',
+        'transport_url': 'fake://',
+        'rpc_response_timeout': RPC_RESPONSE_TIMEOUT,
+        'service_down_time': SERVICE_DOWN_TIME,
+    }
+    extra = {}
+    neutron = {
+        'endpoint_override': url(ports, 'nova') + '/networking',
+        'region_name': lay.REGION,
+    }
+    if compute:
+        # nova-compute's admin client: the port listing of a delete.
+        neutron.update(_authtoken(ports, 'nova'))
+        del neutron['www_authenticate_uri']
+        default.update(
+            {
+                'transport_url': rabbit_url(ports),
+                'rpc_response_timeout': COMPUTE_RPC_RESPONSE_TIMEOUT,
+                # Stop in seconds, not Nova's 180, when down restarts us.
+                'graceful_shutdown_timeout': 5,
+                'instance_name_template': lay.DOMAIN_PREFIX + '%08x',
+            }
+        )
+        extra = {
+            # One compute: a failed build's fault is the hypervisor's own
+            # error, not "Exceeded maximum number of retries".
+            'scheduler': {'max_attempts': 1},
+        }
     return _ini(
         {
-            'DEFAULT': {
-                'log_file': layout.log_dir / 'nova.log',
-                'host': 'devcloud-api',
-                'state_path': layout.state / 'nova-state',
-                'transport_url': 'fake://',
-                'rpc_response_timeout': RPC_RESPONSE_TIMEOUT,
-                'service_down_time': SERVICE_DOWN_TIME,
-            },
+            'DEFAULT': default,
             'api': {'auth_strategy': 'keystone'},
             'api_database': {'connection': layout.db_url('nova_api')},
             'database': {'connection': layout.db_url('nova_cell1')},
@@ -98,11 +137,38 @@ def nova_conf(layout, ports):
             },
             # The port list GET /servers/detail reads, served by a stub
             # beside Nova (wsgi_apps.NETWORK_PREFIX): no Neutron runs.
-            'neutron': {
-                'endpoint_override': url(ports, 'nova') + '/networking',
-                'region_name': lay.REGION,
-            },
+            'neutron': neutron,
             'oslo_concurrency': {'lock_path': layout.lock_dir},
+            **extra,
+        }
+    )
+
+
+def nova_compute_conf(layout, virt_type, cpu_mode, cpu_models, extra_flags):
+    """What only nova-compute reads, on top of nova.conf."""
+    conf = layout.conf_dir('nova')
+    libvirt = {'virt_type': virt_type, 'cpu_mode': cpu_mode}
+    if cpu_models:
+        libvirt['cpu_models'] = ','.join(cpu_models)
+    if extra_flags:
+        libvirt['cpu_model_extra_flags'] = ','.join(extra_flags)
+    return _ini(
+        {
+            'DEFAULT': {
+                'host': lay.COMPUTE_HOST,
+                'compute_driver': 'libvirt.LibvirtDriver',
+                'instances_path': layout.instances,
+                # Guests are tiny; keep the host's RAM for them.
+                'reserved_host_memory_mb': 256,
+            },
+            'libvirt': libvirt,
+            'vnc': {'enabled': False},
+            # Everything runs as root here: privsep needs no sudo.
+            'nova_sys_admin': {
+                'helper_command': f'{layout.bin("privsep-helper")} '
+                f'--config-file {conf / "nova.conf"} '
+                f'--config-file {conf / "nova-compute.conf"}',
+            },
         }
     )
 
@@ -166,8 +232,12 @@ def clouds_yaml(ports):
     )
 
 
-def write_all(layout, ports):
-    """Write every config file for the given ports; make the directories."""
+def write_all(layout, ports, compute=False):
+    """Write every config file for the given ports; make the directories.
+
+    ``compute``: the compute profile's nova.conf (nova-compute.conf is
+    written by ``compute.py``, which knows the CPU mode).
+    """
     for path in (
         layout.db_dir,
         layout.log_dir,
@@ -186,7 +256,9 @@ def write_all(layout, ports):
     (etc('placement') / 'placement.conf').write_text(
         placement_conf(layout, ports)
     )
-    (etc('nova') / 'nova.conf').write_text(nova_conf(layout, ports))
+    (etc('nova') / 'nova.conf').write_text(
+        nova_conf(layout, ports, compute=compute)
+    )
     shutil.copyfile(
         layout.venv / 'etc' / 'nova' / 'api-paste.ini',
         etc('nova') / 'api-paste.ini',

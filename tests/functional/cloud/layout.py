@@ -37,6 +37,27 @@ SERVICE_PROJECT = 'service'
 
 SERVICES = ('keystone', 'placement', 'nova', 'glance')
 
+#: The compute profile (``compute.py``), in start order: RabbitMQ with
+#: its own epmd, libvirt's daemons, Nova's RPC services.
+COMPUTE_SERVICES = (
+    'epmd',
+    'rabbitmq',
+    'virtlogd',
+    'libvirtd',
+    'nova-conductor',
+    'nova-scheduler',
+    'nova-compute',
+)
+#: Ports of the compute profile (``ports.json`` keys beside SERVICES).
+COMPUTE_PORTS = ('epmd', 'rabbitmq', 'rabbitmq-dist')
+#: Installed into the server virtualenv by the compute profile only (pinned
+#: in ``constraints.txt``; built from source against libvirt-dev).
+COMPUTE_PACKAGES = ('libvirt-python',)
+#: nova-compute's service host; libvirt names the hypervisor.
+COMPUTE_HOST = 'devcloud-compute'
+#: Nova's libvirt domain names, so ``down`` knows which domains are ours.
+DOMAIN_PREFIX = 'maxphysaddr-devcloud-'
+
 
 def _default_venv():
     cache = os.environ.get('XDG_CACHE_HOME') or os.path.expanduser('~/.cache')
@@ -121,6 +142,20 @@ class Layout:
     def glance_store(self):
         """Glance's file store: image data, staging and cache."""
         return self.state / 'glance-store'
+
+    @property
+    def compute_profile(self):
+        """What the compute profile runs with (``compute.Profile``)."""
+        return self.state / 'compute.json'
+
+    @property
+    def instances(self):
+        """nova-compute's ``instances_path``."""
+        return self.state / 'instances'
+
+    @property
+    def rabbit_dir(self):
+        return self.state / 'rabbitmq'
 
     @property
     def manifest(self):

@@ -69,15 +69,39 @@ def _log_tail(path, size=3000):
         return ''
 
 
-def start(layout, service, port):
-    """Start gunicorn for ``service`` on 127.0.0.1:``port``; return pid."""
-    log = layout.log_dir / f'{service}-gunicorn.log'
-    env = {
+def clean_env():
+    """Our environment without the caller's virtualenv and ``OS_*``."""
+    return {
         k: v
         for k, v in os.environ.items()
         if k not in ('PYTHONPATH', 'PYTHONHOME', 'VIRTUAL_ENV')
         and not k.startswith('OS_')
     }
+
+
+def spawn(layout, service, argv, env, log):
+    """Start ``argv`` in a session of its own, its output appended to
+    ``log``; record its pid file; return the Popen."""
+    with open(log, 'ab') as out:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=layout.state,
+            start_new_session=True,
+        )
+    layout.pid_file(service).write_text(
+        f'{proc.pid} {_start_time(proc.pid)}\n'
+    )
+    return proc
+
+
+def start(layout, service, port):
+    """Start gunicorn for ``service`` on 127.0.0.1:``port``; return pid."""
+    log = layout.log_dir / f'{service}-gunicorn.log'
+    env = clean_env()
     env.update(configs.service_env(layout, service))
     argv = [
         str(layout.bin('gunicorn')),
@@ -95,19 +119,7 @@ def start(layout, service, port):
         str(layout.state),
         f'wsgi_apps:{service}()',
     ]
-    with open(log, 'ab') as out:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    layout.pid_file(service).write_text(
-        f'{proc.pid} {_start_time(proc.pid)}\n'
-    )
-    return proc
+    return spawn(layout, service, argv, env, log)
 
 
 def wait_ready(layout, service, port, proc=None, timeout=READY_TIMEOUT):

@@ -68,7 +68,8 @@ def _placement(layout):
     _run(layout, ['placement-manage', '--config-file', conf, 'db', 'sync'])
 
 
-def _nova(layout):
+def _nova(layout, compute):
+    transport = configs.CELL_TRANSPORT_TEMPLATE if compute else 'fake://'
     conf = ['--config-file', str(layout.conf_dir('nova') / 'nova.conf')]
     for step in (
         ['api_db', 'sync'],
@@ -85,7 +86,7 @@ def _nova(layout):
             '--name',
             'cell1',
             '--transport-url',
-            'fake://',
+            transport,
             '--database_connection',
             layout.db_url('nova_cell1'),
         ],
@@ -99,8 +100,11 @@ def _glance(layout):
     layout.glance_schema_stamp.write_text('ok\n')
 
 
-def sync_all(layout, ports):
-    """Create every database and Keystone's keys, once per state dir."""
+def sync_all(layout, ports, compute=False):
+    """Create every database and Keystone's keys, once per state dir.
+
+    ``compute``: cell1's transport is the compute profile's RabbitMQ.
+    """
     if layout.schema_stamp.exists():
         if layout.glance_schema_stamp.exists():
             return False
@@ -110,7 +114,7 @@ def sync_all(layout, ports):
         futures = [
             pool.submit(_keystone, layout, ports),
             pool.submit(_placement, layout),
-            pool.submit(_nova, layout),
+            pool.submit(_nova, layout, compute),
             pool.submit(_glance, layout),
         ]
         for future in futures:

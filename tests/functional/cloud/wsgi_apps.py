@@ -8,6 +8,7 @@ environment variables that ``procs`` sets. Used as
 """
 
 import importlib
+import json
 import sys
 
 
@@ -27,19 +28,23 @@ def placement():
 #: Where Nova finds "Neutron" (``[neutron] endpoint_override``): below its
 #: own port. No Neutron runs, yet ``GET /servers/detail`` asks it for the
 #: servers' ports (for their security groups); seeded servers have none.
+#: With the compute profile, nova-compute also lists the ports (and the
+#: extensions) of servers booted with ``networks: none``: none either.
 NETWORK_PREFIX = '/networking'
-_NO_PORTS = b'{"ports": []}'
 
 
 def _no_ports(environ, start_response):
+    # Any listing, e.g. /v2.0/ports or /v2.0/extensions.json: empty.
+    resource = environ.get('PATH_INFO', '').rstrip('/').rsplit('/', 1)[-1]
+    body = json.dumps({resource.removesuffix('.json'): []}).encode()
     start_response(
         '200 OK',
         [
             ('Content-Type', 'application/json'),
-            ('Content-Length', str(len(_NO_PORTS))),
+            ('Content-Length', str(len(body))),
         ],
     )
-    return [_NO_PORTS]
+    return [body]
 
 
 def nova():
