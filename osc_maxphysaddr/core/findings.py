@@ -158,6 +158,35 @@ RULES = {
             'BARs (the firmware cannot place them): {fix}',
         ),
         Rule(
+            'emulate-width-follows-host',
+            WARNING,
+            'on compute nodes with [libvirt] cpu_mode = host-passthrough '
+            "the guest gets its host's width, not {bits} bits (libvirt 9.0 "
+            'and QEMU 7.2, measured): the width only selects hosts that '
+            "report at least {bits}, and the guest's width follows the host "
+            'it starts on',
+        ),
+        # Nova's ResourceRequest reads resources<N>: and trait<N>: (and
+        # named suffixes) as request groups of their own, each satisfied by
+        # one resource provider, with group_policy; the plugin only reads
+        # the unnumbered trait: keys.
+        Rule(
+            'numbered-groups-not-judged',
+            WARNING,
+            'the request groups {keys} are not judged: Hosts counts hosts '
+            'by the unnumbered trait: keys and the width alone',
+        ),
+        # nova/virt/libvirt/driver.py _guest_add_vpmems adds <maxMemory>,
+        # which puts a device-memory region before the 64-bit PCI hole.
+        Rule(
+            'pmem-not-modelled',
+            WARNING,
+            'hw:pmem gives the guest a device-memory region (libvirt '
+            '<maxMemory>) before the 64-bit PCI hole, which the address-'
+            'space model does not lay out: whether the guest boots at its '
+            'width is not checked',
+        ),
+        Rule(
             'device-bar-unknown',
             WARNING,
             'no BAR size is known for PCI alias {aliases}, so its devices '
@@ -287,6 +316,14 @@ IMAGE_RULES = {
             'does not know (machine types: pc, pc-i440fx-*, q35, pc-q35-*; '
             "firmware: bios, uefi): the guest's address space is not "
             'checked',
+        ),
+        # A boot-from-volume server's image is "" at compute 2.98: the
+        # volume's image properties, which Nova applies, are not shown.
+        Rule(
+            'image-not-visible',
+            WARNING,
+            'the server boots from a volume, whose image properties Nova '
+            "does not show: the verdict is the flavor's alone",
         ),
         Rule(
             'image-bits-ignored',

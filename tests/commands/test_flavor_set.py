@@ -38,7 +38,7 @@ def test_passthrough_writes_mode_and_trait_and_reminds(cloud):
     assert result.code == 0, result.err
     assert cloud.specs('m1.large') == {**UNRELATED, **PASSTHROUGH}
     assert len(cloud.writes()) == 1
-    assert 'cpu_mode = host-passthrough' in result.err
+    assert "host's width on every CPU mode" in result.err
     assert 'same address width' in result.err
 
 

@@ -1,0 +1,82 @@
+"""The options the commands share: the clouds.yaml section, --device-bar."""
+
+import pytest
+
+from osc_maxphysaddr import core
+from osc_maxphysaddr import options
+
+GIB = 1 << 30
+
+
+@pytest.mark.parametrize(
+    'text,expected',
+    [
+        ('h100=128GiB', ('h100', 128 * GIB)),
+        ('h100=128G', ('h100', 128 * GIB)),
+        (' nic = 512MiB', ('nic', 512 << 20)),
+    ],
+)
+def test_parse_device_bar(text, expected):
+    assert options.parse_device_bar(text) == expected
+
+
+@pytest.mark.parametrize(
+    'text', ['h100', '=128G', 'h100=', 'h100=12X', 'h100=0']
+)
+def test_parse_device_bar_refuses_a_malformed_one(text):
+    with pytest.raises(core.MaxphysaddrError, match='--device-bar'):
+        options.parse_device_bar(text)
+
+
+def test_platform_defaults_are_novas():
+    platform = options.platform_from(None)
+    assert (platform.machine, platform.firmware) == ('pc', 'bios')
+    assert platform.cpu_mode == 'host-model'
+    assert platform.device_bars == {}
+
+
+def test_options_win_over_the_config_section():
+    section = {
+        'machine_type': 'q35',
+        'firmware': 'UEFI',
+        'device_bars': {'h100': '128GiB', 'a100': '64GiB'},
+    }
+    from_config = options.platform_from(section)
+    assert (from_config.machine, from_config.firmware) == ('q35', 'uefi')
+    assert from_config.device_bars == {'h100': 128 * GIB, 'a100': 64 * GIB}
+    overridden = options.platform_from(
+        section, 'pc', 'bios', 'host-model', ['h100=80GiB']
+    )
+    assert (overridden.machine, overridden.firmware) == ('pc', 'bios')
+    assert overridden.device_bars == {'h100': 80 * GIB, 'a100': 64 * GIB}
+
+
+@pytest.mark.parametrize(
+    'section,match',
+    [
+        ({'machine_type': 'virt'}, 'machine_type'),
+        ({'firmware': 'coreboot'}, 'firmware'),
+        ({'cpu_mode': 'maximum'}, 'cpu_mode'),
+        ({'device_bars': {'h100': 'big'}}, 'device_bars: h100'),
+        ({'device_bars': ['h100']}, 'device_bars'),
+        ({'machine': 'q35'}, 'unknown keys: machine'),
+        (['q35'], 'must be a mapping'),
+    ],
+)
+def test_a_bad_config_section_is_one_error(section, match):
+    with pytest.raises(core.MaxphysaddrError, match=match):
+        options.platform_from(section)
+
+
+def test_sdk_spelling_of_an_alias_is_found():
+    # openstacksdk turns '-' into '_' in clouds.yaml keys
+    platform = options.platform_from({'device_bars': {'a100_80g': '64G'}})
+    assert platform.bar('a100-80g') == 64 * GIB
+    assert platform.bar('a100') is None
+
+
+def test_cpu_mode_comes_from_the_section_unless_given():
+    section = {'cpu_mode': 'Host-Passthrough'}
+    assert options.platform_from(section).cpu_mode == 'host-passthrough'
+    given = options.platform_from(section, cpu_mode='custom')
+    assert given.cpu_mode == 'custom'
