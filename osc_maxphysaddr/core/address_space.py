@@ -170,16 +170,21 @@ OVMF_MAX_BITS = 46
 #: PlatformAddressWidthFromCpuid with QemuQuirk: the CPU's phys-bits are
 #: trusted from 41 up, and below that only 36 or 39 on GenuineIntel and 40
 #: on AuthenticAMD. 40 on Intel is QEMU's historic default (TCG_PHYS_ADDR_BITS
-#: and ``-cpu`` models without host-phys-bits), so OVMF distrusts it. Current
-#: edk2 also trusts any width when CPUID 0x80000008 EAX[23:16]
-#: (GuestPhysBits) is set, as QEMU 9.1+ machine types do under KVM; the
+#: and ``-cpu`` models without host-phys-bits), so OVMF distrusts it. edk2
+#: from edk2-stable202408 (603ad2d6ae) also trusts any width when CPUID
+#: 0x80000008 EAX[23:16] (GuestPhysBits) is set, which QEMU does under KVM
+#: only with a 9.1+ machine type (pc_compat_9_0 sets guest-phys-bits=0) and
+#: a kernel whose KVM reports GuestPhysBits (kvm_set_guest_phys_bits); the
 #: model does not count on that.
 OVMF_TRUSTED_FROM = 41
 OVMF_TRUSTED = {INTEL: frozenset((36, 39)), AMD: frozenset((40,))}
 #: PlatformDynamicMmioWindow: ``MmioSpace = 1 << (PhysMemAddressWidth -
-#: 3)``, one eighth of the address space, at its top. edk2 PR #12997
-#: (merged August 2026) makes it one quarter; the model keeps the eighth,
-#: which every OVMF in the field gives at least.
+#: 3)``, one eighth of the address space, at its top: so in every edk2
+#: read, edk2-stable202211 to edk2-stable202605 and master of 2026-08-06
+#: (c5aa7e7d94; the function last changed in 9ac1704af6, 2025-03-13).
+#: edk2 pull request #12997 (opened 2026-08-21, shown merged on GitHub)
+#: makes it one quarter; it is in none of those sources, and the model
+#: keeps the eighth, which every OVMF gives at least.
 OVMF_WINDOW_SHIFT = 3
 
 
