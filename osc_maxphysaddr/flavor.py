@@ -78,9 +78,10 @@ LIST_LONG_COLUMNS = ('Required Traits', 'Capabilities')
 EXPLAIN_COLUMNS = ('Platform', 'Layout', 'Verdict')
 
 PASSTHROUGH_REMINDER = (
-    "Reminder: passthrough guests get their host's width on every CPU "
-    'mode, and only migrate between hosts with the same address width '
-    '(Nova does not check it).'
+    'Reminder: a passthrough guest gets the width of the host it boots on, '
+    'whatever [libvirt] cpu_mode is, and keeps it when it live-migrates; '
+    'Nova compares no widths, so keep passthrough flavors on hosts with the '
+    'same width.'
 )
 
 # The microversions in help texts are cloud.FLAVOR_MICROVERSION and
@@ -323,7 +324,8 @@ host's width instead (libvirt 9.0 and QEMU 7.2, measured), so there the
 setting only picks the hosts, and the command says so.
 ``--mode passthrough`` sets ``hw:maxphysaddr_mode=passthrough`` and
 ``trait:COMPUTE_ADDRESS_SPACE_PASSTHROUGH=required``: the guest sees its
-host's width, on every CPU mode.
+host's width, with any ``cpu_mode`` (libvirt passes ``host-phys-bits=on``),
+and keeps it across live migrations, which Nova does not check.
 
 Stale keys of another configuration are removed; keys unrelated to
 maxphysaddr are never touched. Re-running the same command writes nothing.

@@ -34,9 +34,11 @@ class ListHypervisorMaxphysaddr(command.Lister):
     _description = 'List hypervisors with their physical-address width'
     _epilog = (
         """One row a hypervisor: its reported address bits (from
-``cpu_info``; empty when the host reports none, e.g. libvirt older than
-8.7.0) and whether Placement gives it the ``COMPUTE_ADDRESS_SPACE_EMULATED``
-and ``COMPUTE_ADDRESS_SPACE_PASSTHROUGH`` traits (``unknown`` when Placement
+``cpu_info``; empty when the host reports none: a compute older than Nova
+29.0.0, which has both traits from 28.0.0 but reports no width and writes
+no ``<maxphysaddr>``, or libvirt older than 8.7.0) and whether Placement
+gives it the ``COMPUTE_ADDRESS_SPACE_EMULATED`` and
+``COMPUTE_ADDRESS_SPACE_PASSTHROUGH`` traits (``unknown`` when Placement
 cannot be read). **Applies Width** is False for a host that holds a mode
 trait but reports no width, as Nova 28.0.0 computes do: Nova schedules a
 passthrough guest there by the trait alone and the guest silently gets

@@ -19,11 +19,12 @@ the constant (the guide lists them). The model is checked against the real
 ``qemu-system-x86_64`` and OVMF of Debian 12 (QEMU 7.2, edk2 2022.11) by
 ``tests/realqemu``.
 
-Not modelled, because Nova never configures them: memory hotplug
-(``maxmem``: a device-memory region before the 64-bit hole and OVMF's
-``etc/reserved-memory-end``), CXL, SGX EPC, a ``pci-hole64-size`` or
-``max-ram-below-4g`` other than the default, OVMF's
-``opt/ovmf/X-PciMmio64Mb`` override.
+Not modelled: memory hotplug (``maxmem``: a device-memory region before
+the 64-bit hole and OVMF's ``etc/reserved-memory-end``), which Nova
+configures only for vPMEM flavors (``hw:pmem``, ``_guest_add_vpmems``: the
+diagnosis says so, :mod:`.diagnosis`); and, because Nova never configures
+them, CXL, SGX EPC, a ``pci-hole64-size`` or ``max-ram-below-4g`` other
+than the default, OVMF's ``opt/ovmf/X-PciMmio64Mb`` override.
 """
 
 from __future__ import annotations

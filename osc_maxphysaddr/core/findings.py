@@ -58,14 +58,17 @@ RULES = {
         ),
         # libvirt's docs/formatdomain.rst (<maxphysaddr>): bits is
         # optional for mode='emulate' only since 9.2.0; older libvirt
-        # refuses the domain XML. Without bits libvirt has no width to put
-        # in -cpu phys-bits=, so QEMU's default applies.
+        # refuses the domain XML. Without bits libvirt 9.2.0+ writes
+        # host-phys-bits=off (qemu_command.c qemuBuildCpuCommandLine; test
+        # cpu-phys-bits-emulate-bare.x86_64-latest.args), which overrides
+        # the host model's own host-phys-bits=on, so x86_cpu_realizefn
+        # falls back to TCG_PHYS_ADDR_BITS (40).
         Rule(
             'emulate-without-bits',
             ERROR,
             f'emulate mode without {BITS_KEY}: libvirt older than 9.2.0 '
-            "refuses the guest, 9.2.0 and later boot it with QEMU's default "
-            'width, so the guest never gets a chosen width',
+            'refuses the guest, 9.2.0 and later pass host-phys-bits=off, so '
+            "the guest gets QEMU's fallback of 40 bits on every CPU mode",
         ),
         # src/qemu/qemu_validate.c: "CPU maximum physical address bits
         # number specification cannot be used with mode='passthrough'".
@@ -75,9 +78,12 @@ RULES = {
             f'passthrough mode cannot take {BITS_KEY}: libvirt refuses a '
             'width with passthrough, so the guest does not boot',
         ),
-        # The bits go through int() in the libvirt driver
-        # (_get_guest_cpu_config_maxphysaddr) and '>= ' + bits through
-        # float() in ComputeCapabilitiesFilter.
+        # Three failure points (Nova 29.0.0 to 34.0.0): '42.0' passes the
+        # scheduler (extra_specs_ops '>=' is float() >= float()) and fails
+        # int() in the compute's _get_guest_cpu_config_maxphysaddr; 'forty'
+        # makes float() raise inside ComputeCapabilitiesFilter (server
+        # ERROR); '' gives '>= ' with no operand, which matches no host
+        # (NoValidHost), as does 60 (above QEMU's 52).
         Rule(
             'invalid-bits',
             ERROR,
@@ -281,7 +287,7 @@ IMAGE_RULES = {
             f'emulate mode without {_IMAGE_BITS}: the width must come '
             f"from the flavor's {BITS_KEY}; with a flavor without one, "
             'libvirt older than 9.2.0 refuses the guest and 9.2.0 and later '
-            "boot it with QEMU's default width",
+            "give it QEMU's fallback of 40 bits (host-phys-bits=off)",
         ),
         Rule(
             'flavor-image-mode-conflict',
@@ -295,9 +301,8 @@ IMAGE_RULES = {
             'pair-emulate-without-bits',
             ERROR,
             'emulate mode with no width on the flavor or the image: libvirt '
-            'older than 9.2.0 refuses the guest, 9.2.0 and later boot it '
-            "with QEMU's default width, so the guest never gets a chosen "
-            'width',
+            'older than 9.2.0 refuses the guest and 9.2.0 and later give it '
+            "QEMU's fallback of 40 bits (host-phys-bits=off)",
         ),
         Rule(
             'pair-passthrough-with-bits',

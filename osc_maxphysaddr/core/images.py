@@ -1,7 +1,7 @@
 """The width on Glance images, and what Nova does with a flavor+image pair.
 
-Read against Nova 29.0.0 (2024.1) to 34.0.0 (2026.2), where this code is
-unchanged:
+Read in Nova's git tags 29.0.0 (2024.1) to 33.0.0 and the Nova 34.0.0
+(2026.2) release the dev cloud installs, where this code is unchanged:
 
 * ``nova/objects/image_meta.py``: ImageMetaProps 1.36 added
   ``hw_maxphysaddr_mode`` (an enum of ``emulate`` and ``passthrough``) and
@@ -107,7 +107,10 @@ class ImagePlan:
 
         ``add`` for a new property, ``replace`` for one the image has, and
         ``remove``: Glance answers 409 when ``replace`` or ``remove`` finds
-        no such property, so a concurrent change is not overwritten blindly.
+        no such property, so a property removed since the command read the
+        image is detected; a value changed since then is not (``replace``
+        of an existing property, and with v2.1 ``add`` of one, just sets
+        it).
         """
         ops = []
         for change in self.changes:
