@@ -390,30 +390,28 @@ request is checked, before anything is written.
         return parser
 
     def validate(self, parsed_args):
-        mode, bits = parsed_args.mode, parsed_args.bits
-        if bits == AUTO and mode != core.EMULATE:
+        if parsed_args.bits == AUTO and parsed_args.mode != core.EMULATE:
             raise core.MaxphysaddrError(
                 '--bits auto only works with --mode emulate'
             )
-        if bits != AUTO:
-            core.Config(mode, bits)
+        if parsed_args.bits != AUTO:
+            options.config(parsed_args.mode, parsed_args.bits)
         self.platform = options.platform(
             self.app.client_manager.sdk_connection, parsed_args
         )
 
-    def targets(self, conn, parsed_args, flavors):
-        self._warn_image_conflicts(conn, parsed_args)
-        mode, bits = parsed_args.mode, parsed_args.bits
-        if mode != core.EMULATE:
-            return [core.Config(mode).extra_specs() for _ in flavors]
+    def desired(self, conn, parsed_args, flavors):
+        _warn_image_conflicts(conn, parsed_args.mode, parsed_args.image)
+        if parsed_args.mode != core.EMULATE:
+            return [core.Config(parsed_args.mode).extra_specs()] * len(flavors)
         contexts = [
             core.guest_context(flavor['ram'], specs, self.platform)
             for flavor, specs in flavors
         ]
-        if bits == AUTO:
-            widths = self._auto(conn, flavors, contexts)
+        if parsed_args.bits == AUTO:
+            widths = _auto_widths(conn, flavors, contexts)
         else:
-            widths = [bits for _ in flavors]
+            widths = [parsed_args.bits] * len(flavors)
         refused = []
         for width, (flavor, _), context in zip(
             widths, flavors, contexts, strict=True
@@ -421,12 +419,12 @@ request is checked, before anything is written.
             refusals, warnings = core.model_findings(
                 context, core.EMULATE, width
             )
-            if bits == AUTO:
-                refusals = []  # auto_bits judged the hosts' own vendors
             for found in warnings:
                 output.LOG.warning(
                     'Flavor %s: %s', output.label(flavor), found.message
                 )
+            if parsed_args.bits == AUTO:
+                continue  # auto_bits judged the hosts' own vendors
             for found in refusals:
                 message = f'flavor {output.label(flavor)}: {found.message}'
                 if parsed_args.force:
@@ -440,79 +438,77 @@ request is checked, before anything is written.
             )
         return [core.Config(core.EMULATE, w).extra_specs() for w in widths]
 
-    def _auto(self, conn, flavors, contexts) -> list[int]:
-        """Each flavor's ``--bits auto`` width; refuse if one has none."""
-        # Not "cannot read the flavors": a 403 or an unreachable compute
-        # API here is about the hypervisors.
-        with errors.as_command_error(
-            '--bits auto cannot read the hypervisors'
-        ):
-            hosts = inventory.read_inventory(conn)
-        if not hosts.traits_known:
-            raise core.MaxphysaddrError(
-                '--bits auto cannot read which hypervisors have the '
-                f'{core.MODE_TRAITS[core.EMULATE]} trait: '
-                f'{hosts.placement_error}. Nothing was written.'
-            )
-        widths, refused = [], []
-        for (flavor, _), context in zip(flavors, contexts, strict=True):
-            guest = core.HostRequirement(
-                context=context, cpu_mode=context.platform.cpu_mode
-            )
-            try:
-                bits = core.auto_bits(hosts.hosts, guest)
-            except core.NoReportingHost as exc:
-                raise core.MaxphysaddrError(
-                    f'--bits auto needs at least one up, enabled hypervisor '
-                    f'with the {core.MODE_TRAITS[core.EMULATE]} trait that '
-                    f'reports its address bits; {exc} (see "openstack '
-                    'hypervisor maxphysaddr list")'
-                ) from None
-            except core.NoWidthBoots as exc:
-                refused.append(
-                    f'flavor {output.label(flavor)}: --bits auto: {exc}'
-                )
-                continue
-            taking = core.takers(guest.at_bits(bits), hosts.hosts) or ()
-            output.notice(
-                f'--bits auto: {bits} bits for flavor '
-                f'{output.label(flavor)}; {len(taking)} up, enabled '
-                'hypervisors can take it.'
-            )
-            widths.append(bits)
-        if refused:
-            raise core.MaxphysaddrError(
-                '; '.join(refused) + '. Nothing was written.'
-            )
-        return widths
-
-    def _warn_image_conflicts(self, conn, parsed_args) -> None:
-        """``--image``: warn about images whose mode differs."""
-        if not parsed_args.image:
-            return
-        with errors.as_command_error('cannot read the images'):
-            images = cloud.find_images(conn, list(parsed_args.image))
-        for image in images:
-            conflict = core.mode_conflict(
-                {core.MODE_KEY: parsed_args.mode}, image
-            )
-            if conflict is not None:
-                output.LOG.warning(
-                    'Image %s has %s=%s, and the flavors get %s=%s: Nova '
-                    'accepts a boot of the two, then its scheduler raises '
-                    'FlavorImageConflict and the server ends in ERROR.',
-                    output.label(image),
-                    core.IMAGE_MODE_KEY,
-                    conflict[1],
-                    core.MODE_KEY,
-                    conflict[0],
-                )
-
     def take_action(self, parsed_args):
         result = super().take_action(parsed_args)
         if parsed_args.mode == core.PASSTHROUGH:
             output.notice(PASSTHROUGH_REMINDER)
         return result
+
+
+def _auto_widths(conn, flavors, contexts) -> list[int]:
+    """Each flavor's ``--bits auto`` width; refuse if one has none."""
+    # Not "cannot read the flavors": a 403 or an unreachable compute API
+    # here is about the hypervisors.
+    with errors.as_command_error('--bits auto cannot read the hypervisors'):
+        hosts = inventory.read_inventory(conn)
+    if not hosts.traits_known:
+        raise core.MaxphysaddrError(
+            '--bits auto cannot read which hypervisors have the '
+            f'{core.MODE_TRAITS[core.EMULATE]} trait: '
+            f'{hosts.placement_error}. Nothing was written.'
+        )
+    widths, refused = [], []
+    for (flavor, _), context in zip(flavors, contexts, strict=True):
+        try:
+            auto = core.auto_width(hosts.hosts, context)
+        except core.NoReportingHost as exc:
+            raise core.MaxphysaddrError(
+                '--bits auto needs at least one up, enabled hypervisor with '
+                f'the {core.MODE_TRAITS[core.EMULATE]} trait that reports its '
+                f'address bits; {exc} (see "openstack hypervisor maxphysaddr '
+                'list")'
+            ) from None
+        except core.NoWidthBoots as exc:
+            refused.append(
+                f'flavor {output.label(flavor)}: --bits auto: {exc}'
+            )
+            continue
+        output.notice(
+            f'--bits auto: {auto.bits} bits for flavor '
+            f'{output.label(flavor)}; {auto.takers} up, enabled hypervisors '
+            'can take it.'
+        )
+        widths.append(auto.bits)
+    if refused:
+        raise core.MaxphysaddrError(
+            '; '.join(refused) + '. Nothing was written.'
+        )
+    return widths
+
+
+def _warn_image_conflicts(conn, mode: str, refs: list[str]) -> None:
+    """``set --image``: warn about the images whose mode differs.
+
+    Read after the request is checked, before anything is written; an
+    image that cannot be read fails the command.
+    """
+    if not refs:
+        return
+    with errors.as_command_error('cannot read the images'):
+        images = cloud.find_images(conn, list(refs))
+    for image in images:
+        conflict = core.mode_conflict({core.MODE_KEY: mode}, image)
+        if conflict is not None:
+            output.LOG.warning(
+                'Image %s has %s=%s, and the flavors get %s=%s: Nova accepts '
+                'a boot of the two, then its scheduler raises '
+                'FlavorImageConflict and the server ends in ERROR.',
+                output.label(image),
+                core.IMAGE_MODE_KEY,
+                conflict[1],
+                core.MODE_KEY,
+                conflict[0],
+            )
 
 
 class UnsetFlavorMaxphysaddr(_ChangeFlavors):
@@ -532,7 +528,7 @@ a flavor without these keys writes nothing.
         options.add_dry_run(parser, 'keys that would be removed')
         return parser
 
-    def targets(self, conn, parsed_args, flavors):
+    def desired(self, conn, parsed_args, flavors):
         return [{} for _ in flavors]
 
 

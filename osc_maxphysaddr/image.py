@@ -75,7 +75,7 @@ class _ChangeImages(writes.ChangeCommand):
     def check(self, conn, parsed_args, images, target) -> None:
         """Refuse or warn about the images' new state before writing."""
 
-    def targets(self, conn, parsed_args, found):
+    def desired(self, conn, parsed_args, found):
         target = self.target(parsed_args)
         self.check(conn, parsed_args, [image for image, _ in found], target)
         return [target for _ in found]
@@ -164,11 +164,11 @@ from ``--mode`` is reported on stderr.
         return parser
 
     def validate(self, parsed_args):
-        core.Config(parsed_args.mode, parsed_args.bits)
+        options.config(parsed_args.mode, parsed_args.bits)
 
     def target(self, parsed_args):
         return core.image_properties(
-            core.Config(parsed_args.mode, parsed_args.bits)
+            options.config(parsed_args.mode, parsed_args.bits)
         )
 
     def check(self, conn, parsed_args, images, target):

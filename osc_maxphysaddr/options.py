@@ -100,6 +100,26 @@ def add_mode_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def config(mode: str, bits: int | None):
+    """The configuration ``--mode`` and ``--bits`` ask for.
+
+    Raises MaxphysaddrError naming the options when the two do not go
+    together.
+    """
+    try:
+        return core.Config(mode, bits)
+    except core.EmulateNeedsBits:
+        raise core.MaxphysaddrError(
+            '--bits is required with --mode emulate '
+            '(libvirt needs a width to emulate)'
+        ) from None
+    except core.PassthroughTakesNoBits:
+        raise core.MaxphysaddrError(
+            '--bits cannot be used with --mode passthrough '
+            "(the guest takes the host's width; libvirt refuses bits)"
+        ) from None
+
+
 def add_dry_run(parser: argparse.ArgumentParser, what: str) -> None:
     """``--dry-run`` of the write commands; ``what`` the changes listed."""
     parser.add_argument(

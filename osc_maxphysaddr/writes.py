@@ -47,15 +47,15 @@ class ChangeCommand(command.Lister):
         """The keys of a resource that a plan compares (may send a read)."""
         raise NotImplementedError
 
-    def targets(self, conn, parsed_args, found) -> list[dict[str, str]]:
+    def desired(self, conn, parsed_args, found) -> list[dict[str, str]]:
         """The keys each (resource, current) of ``found`` should end with.
 
         May refuse (raise MaxphysaddrError) or warn; nothing is written yet.
         """
         raise NotImplementedError
 
-    def plan(self, current: dict, target: dict[str, str]):
-        """The changes that turn ``current`` into ``target``."""
+    def plan(self, current: dict, keys: dict[str, str]):
+        """The changes that turn ``current`` into ``keys``."""
         raise NotImplementedError
 
     def write(self, conn, resource: dict, plan) -> str | None:
@@ -72,10 +72,10 @@ class ChangeCommand(command.Lister):
             for resource in self.find(conn, getattr(parsed_args, self.noun)):
                 if all(resource['id'] != r['id'] for r, _ in found):
                     found.append((resource, self.current(conn, resource)))
-            targets = self.targets(conn, parsed_args, found)
+            wanted = self.desired(conn, parsed_args, found)
         plans = [
-            (resource, self.plan(current, target))
-            for (resource, current), target in zip(found, targets, strict=True)
+            (resource, self.plan(current, keys))
+            for (resource, current), keys in zip(found, wanted, strict=True)
         ]
         rows = [
             (r['id'], r.get('name'), c.key, c.action, c.old, c.new)

@@ -108,11 +108,13 @@ from osc_maxphysaddr.core.migration import configuration
 from osc_maxphysaddr.core.migration import placed_servers
 from osc_maxphysaddr.core.nova_platform import IMAGE_PLATFORM_KEYS
 from osc_maxphysaddr.core.nova_platform import image_platform
+from osc_maxphysaddr.core.scheduler import AutoWidth
 from osc_maxphysaddr.core.scheduler import HostRequirement
 from osc_maxphysaddr.core.scheduler import NoReportingHost
 from osc_maxphysaddr.core.scheduler import NoWidthBoots
 from osc_maxphysaddr.core.scheduler import auto_bits
 from osc_maxphysaddr.core.scheduler import auto_pool
+from osc_maxphysaddr.core.scheduler import auto_width
 from osc_maxphysaddr.core.scheduler import takers
 from osc_maxphysaddr.core.specs import BITS_KEY
 from osc_maxphysaddr.core.specs import CAPABILITY_KEY
@@ -129,7 +131,9 @@ from osc_maxphysaddr.core.specs import REQUIRED
 from osc_maxphysaddr.core.specs import TRAIT_KEYS
 from osc_maxphysaddr.core.specs import Change
 from osc_maxphysaddr.core.specs import Config
+from osc_maxphysaddr.core.specs import EmulateNeedsBits
 from osc_maxphysaddr.core.specs import MaxphysaddrError
+from osc_maxphysaddr.core.specs import PassthroughTakesNoBits
 from osc_maxphysaddr.core.specs import SpecPlan
 from osc_maxphysaddr.core.specs import apply
 from osc_maxphysaddr.core.specs import capability_for
@@ -217,7 +221,9 @@ __all__ = [
     'HostRequirement',
     'NoReportingHost',
     'NoWidthBoots',
+    'AutoWidth',
     'auto_bits',
+    'auto_width',
     'auto_pool',
     'takers',
     'BITS_KEY',
@@ -235,6 +241,8 @@ __all__ = [
     'TRAIT_KEYS',
     'Change',
     'Config',
+    'EmulateNeedsBits',
+    'PassthroughTakesNoBits',
     'MaxphysaddrError',
     'SpecPlan',
     'apply',

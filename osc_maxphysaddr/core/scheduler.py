@@ -198,6 +198,26 @@ class NoWidthBoots(MaxphysaddrError):
         )
 
 
+@dataclasses.dataclass(frozen=True)
+class AutoWidth:
+    """The width ``--bits auto`` picks, and how many hosts take it now."""
+
+    bits: int
+    takers: int
+
+
+def auto_width(hosts: Sequence[Host], context: GuestContext) -> AutoWidth:
+    """:func:`auto_bits` for a flavor's guest, with its takers at that width.
+
+    Raises :class:`NoReportingHost` or :class:`NoWidthBoots`.
+    """
+    guest = HostRequirement(
+        context=context, cpu_mode=context.platform.cpu_mode
+    )
+    bits = auto_bits(hosts, guest)
+    return AutoWidth(bits, len(takers(guest.at_bits(bits), hosts) or ()))
+
+
 def auto_bits(
     hosts: Sequence[Host], requirement: HostRequirement | None = None
 ) -> int:

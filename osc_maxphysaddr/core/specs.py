@@ -55,6 +55,23 @@ class MaxphysaddrError(ValueError):
     """A request the plugin refuses, with a message for the operator."""
 
 
+class EmulateNeedsBits(MaxphysaddrError):
+    """Emulate without a width: libvirt has none to emulate."""
+
+    def __init__(self) -> None:
+        super().__init__('emulate needs a width: libvirt has none to emulate')
+
+
+class PassthroughTakesNoBits(MaxphysaddrError):
+    """Passthrough with a width: libvirt refuses it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "passthrough takes no width: the guest takes the host's width "
+            'and libvirt refuses bits'
+        )
+
+
 def other_mode(mode: str) -> str:
     return PASSTHROUGH if mode == EMULATE else EMULATE
 
@@ -92,15 +109,9 @@ class Config:
                 f'mode must be one of {", ".join(MODES)}, not {self.mode!r}'
             )
         if self.mode == EMULATE and self.bits is None:
-            raise MaxphysaddrError(
-                '--bits is required with --mode emulate '
-                '(libvirt needs a width to emulate)'
-            )
+            raise EmulateNeedsBits()
         if self.mode == PASSTHROUGH and self.bits is not None:
-            raise MaxphysaddrError(
-                '--bits cannot be used with --mode passthrough '
-                "(the guest takes the host's width; libvirt refuses bits)"
-            )
+            raise PassthroughTakesNoBits()
         if self.bits is not None and not MIN_BITS <= self.bits <= MAX_BITS:
             raise MaxphysaddrError(
                 f'bits must be from {MIN_BITS} to {MAX_BITS}, not {self.bits}'

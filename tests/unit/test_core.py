@@ -97,8 +97,8 @@ def test_passthrough_specs_are_exact():
 @pytest.mark.parametrize(
     'mode,bits,words',
     [
-        ('emulate', None, '--bits is required'),
-        ('passthrough', 42, 'cannot be used with --mode passthrough'),
+        ('emulate', None, 'emulate needs a width'),
+        ('passthrough', 42, 'passthrough takes no width'),
         ('emulated', 42, 'mode must be one of emulate, passthrough'),
         ('emulate', 31, 'from 32 to 52'),
         ('emulate', 53, 'from 32 to 52'),

@@ -80,3 +80,16 @@ def test_cpu_mode_comes_from_the_section_unless_given():
     assert options.platform_from(section).cpu_mode == 'host-passthrough'
     given = options.platform_from(section, cpu_mode='custom')
     assert given.cpu_mode == 'custom'
+
+
+@pytest.mark.parametrize(
+    'mode,bits,error',
+    [
+        ('emulate', None, '--bits is required with --mode emulate'),
+        ('passthrough', 42, '--bits cannot be used with --mode passthrough'),
+    ],
+)
+def test_the_options_are_named_where_the_core_refuses(mode, bits, error):
+    with pytest.raises(core.MaxphysaddrError, match=error):
+        options.config(mode, bits)
+    assert options.config('emulate', 42) == core.Config('emulate', 42)
