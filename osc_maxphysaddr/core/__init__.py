@@ -51,7 +51,6 @@ from osc_maxphysaddr.core.diagnosis import diagnose
 from osc_maxphysaddr.core.extra_specs_ops import BREAKS_FILTER
 from osc_maxphysaddr.core.extra_specs_ops import CAN_MATCH
 from osc_maxphysaddr.core.extra_specs_ops import MATCHES_NOTHING
-from osc_maxphysaddr.core.extra_specs_ops import capability_can_match
 from osc_maxphysaddr.core.extra_specs_ops import capability_matches
 from osc_maxphysaddr.core.extra_specs_ops import check_requirement
 from osc_maxphysaddr.core.findings import ERROR
@@ -135,9 +134,7 @@ from osc_maxphysaddr.core.specs import EmulateNeedsBits
 from osc_maxphysaddr.core.specs import MaxphysaddrError
 from osc_maxphysaddr.core.specs import PassthroughTakesNoBits
 from osc_maxphysaddr.core.specs import SpecPlan
-from osc_maxphysaddr.core.specs import apply
 from osc_maxphysaddr.core.specs import capability_for
-from osc_maxphysaddr.core.specs import other_mode
 from osc_maxphysaddr.core.specs import parse_bits
 from osc_maxphysaddr.core.specs import plan
 
@@ -161,7 +158,6 @@ __all__ = [
     'BREAKS_FILTER',
     'CAN_MATCH',
     'MATCHES_NOTHING',
-    'capability_can_match',
     'capability_matches',
     'check_requirement',
     'ERROR',
@@ -245,9 +241,7 @@ __all__ = [
     'PassthroughTakesNoBits',
     'MaxphysaddrError',
     'SpecPlan',
-    'apply',
     'capability_for',
-    'other_mode',
     'parse_bits',
     'plan',
 ]

@@ -72,10 +72,6 @@ class PassthroughTakesNoBits(MaxphysaddrError):
         )
 
 
-def other_mode(mode: str) -> str:
-    return PASSTHROUGH if mode == EMULATE else EMULATE
-
-
 # --- requests ---------------------------------------------------------------
 
 
@@ -207,12 +203,3 @@ def changes(
         else:
             found.append(Change(key, 'change', old, new))
     return tuple(found)
-
-
-def apply(current: Mapping[str, str], spec_plan: SpecPlan) -> dict[str, str]:
-    """The specs a flavor holds once ``spec_plan`` is fully written."""
-    result = dict(current)
-    result.update(spec_plan.to_set)
-    for key in spec_plan.to_delete:
-        result.pop(key, None)
-    return result
