@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 
 from osc_maxphysaddr.core.address_space import AMD
+from osc_maxphysaddr.core.address_space import BIOS
 from osc_maxphysaddr.core.address_space import DEFAULT_FIRMWARE
 from osc_maxphysaddr.core.address_space import DEFAULT_MACHINE_TYPE
 from osc_maxphysaddr.core.address_space import FIRMWARES
@@ -35,8 +36,11 @@ from osc_maxphysaddr.core.address_space import Guest
 from osc_maxphysaddr.core.address_space import Verdict
 from osc_maxphysaddr.core.address_space import bar_size
 from osc_maxphysaddr.core.address_space import ovmf_window
+from osc_maxphysaddr.core.address_space import parse_seabios_version
 from osc_maxphysaddr.core.address_space import parse_size
 from osc_maxphysaddr.core.address_space import qemu_layout
+from osc_maxphysaddr.core.address_space import seabios_placement
+from osc_maxphysaddr.core.address_space import seabios_rules
 from osc_maxphysaddr.core.address_space import verdict
 from osc_maxphysaddr.core.findings import Finding
 from osc_maxphysaddr.core.findings import finding
@@ -114,6 +118,8 @@ class Platform:
     firmware: str = DEFAULT_FIRMWARE
     #: alias -> BAR size in bytes
     device_bars: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    #: the SeaBIOS version of every host, or None: any (the stricter rule)
+    seabios: tuple[int, ...] | None = None
 
     def bar(self, alias: str) -> int | None:
         """The BAR size of an alias, or None when it is not known.
@@ -153,12 +159,13 @@ def platform_from(
         raise MaxphysaddrError(
             'the maxphysaddr section of clouds.yaml must be a mapping'
         )
-    unknown = set(section) - {'machine_type', 'firmware', 'device_bars'}
+    known = ('machine_type', 'firmware', 'device_bars', 'seabios_version')
+    unknown = set(section) - set(known)
     if unknown:
         raise MaxphysaddrError(
             'the maxphysaddr section of clouds.yaml has unknown keys: '
             + ', '.join(sorted(unknown))
-            + ' (known: machine_type, firmware, device_bars)'
+            + f' (known: {", ".join(known)})'
         )
     where = 'maxphysaddr: {} in clouds.yaml'
     if machine is None and 'machine_type' in section:
@@ -181,12 +188,20 @@ def platform_from(
         for alias, size in configured.items()
     }
     bars.update(parse_device_bar(text) for text in device_bars)
+    seabios = None
+    if section.get('seabios_version') is not None:
+        try:
+            seabios = parse_seabios_version(section['seabios_version'])
+        except MaxphysaddrError as exc:
+            where = where.format('seabios_version')
+            raise MaxphysaddrError(f'{where}: {exc}') from None
     return Platform(
         machine=_choice(
             machine or DEFAULT_MACHINE_TYPE, MACHINE_TYPES, 'machine type'
         ),
         firmware=_choice(firmware or DEFAULT_FIRMWARE, FIRMWARES, 'firmware'),
         device_bars=bars,
+        seabios=seabios,
     )
 
 
@@ -209,8 +224,8 @@ class GuestContext:
 
     @property
     def checks_devices(self) -> bool:
-        """Whether BAR placement is modelled (UEFI firmware only)."""
-        return self.platform.firmware == UEFI
+        """Whether BAR placement is modelled: OVMF's and SeaBIOS's."""
+        return self.platform.firmware in (UEFI, BIOS)
 
     def guest(self, vendor: str) -> Guest:
         return Guest(
@@ -219,6 +234,7 @@ class GuestContext:
             vendor,
             self.platform.firmware,
             self.bars,
+            self.platform.seabios,
         )
 
     def verdict(self, bits: int, vendor: str | None = None) -> Verdict:
@@ -328,7 +344,7 @@ def model_findings(
 
 
 def device_findings(context: GuestContext) -> list[Finding]:
-    """Warnings about devices the model cannot check (UEFI only)."""
+    """Warnings about devices the model cannot check."""
     if not context.checks_devices:
         return []
     found = []
@@ -381,7 +397,22 @@ def layout(
             plan.hole64_size,
         )
     )
-    if context.checks_devices:
+    if context.checks_devices and context.platform.firmware == BIOS:
+        for rule in seabios_rules(context.platform.seabios):
+            place = seabios_placement(plan, bits, vendor, context.bars, rule)
+            if context.bars:
+                regions.append(
+                    Region(
+                        f'SeaBIOS {rule.name}: 64-bit BARs ({place.why})',
+                        place.base,
+                        place.end - place.base,
+                    )
+                )
+        regions += [
+            Region(f'BAR of {alias}', None, bar_size(size))
+            for alias, size in context.devices
+        ]
+    elif context.checks_devices:
         window = ovmf_window(plan, bits, vendor)
         kind = 'dynamic' if window.dynamic else 'classic'
         regions.append(
