@@ -403,7 +403,8 @@ def layout(
             if context.bars:
                 regions.append(
                     Region(
-                        f'SeaBIOS {rule.name}: 64-bit BARs ({place.why})',
+                        f'firmware 64-bit BARs (SeaBIOS {rule.name}: '
+                        f'{place.why})',
                         place.base,
                         place.end - place.base,
                     )

@@ -1,5 +1,7 @@
 """A flavor's guest for the address-space model: devices, platform, vendor."""
 
+import dataclasses
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -248,4 +250,32 @@ def test_layout_lists_every_region():
     assert sum(r.size for r in regions[:2]) == 512 * GIB  # the RAM
     bios = core.guest_context(2048, {}, core.Platform())
     _, _, plain = core.layout(bios, 40)
-    assert not any('window' in r.region for r in plain)  # not modelled
+    assert not any('firmware' in r.region for r in plain)  # no BARs
+
+
+def test_layout_shows_where_each_seabios_version_puts_the_bars():
+    platform = core.platform_from(
+        {'machine_type': 'q35', 'device_bars': {'gpu': '64GiB'}}
+    )
+    context = core.guest_context(40 * 1024, {ALIAS: 'gpu:2'}, platform)
+    _, verdict, regions = core.layout(context, 41, core.INTEL)
+    assert verdict.boots
+    bars = {
+        r.region: (r.start, r.size) for r in regions if 'SeaBIOS' in r.region
+    }
+    assert bars == {
+        # 1.16.2: the RAM's end (42 GiB) aligned up to the BAR
+        'firmware 64-bit BARs (SeaBIOS 1.16.2 and older: above RAM: it '
+        'ignores phys-bits)': (64 * GIB, 128 * GIB),
+        # 1.16.3 and 1.17.0: 2 TiB less 129 GiB padded to 256 GiB
+        'firmware 64-bit BARs (SeaBIOS 1.16.3: from the top of 2^41)': (
+            1792 * GIB,
+            128 * GIB,
+        ),
+        'firmware 64-bit BARs (SeaBIOS 1.17.0 and later: from the top of '
+        '2^41)': (1792 * GIB, 128 * GIB),
+    }
+    named = dataclasses.replace(platform, seabios=(1, 16, 2))
+    one = core.guest_context(40 * 1024, {ALIAS: 'gpu:2'}, named)
+    _, _, regions = core.layout(one, 41, core.INTEL)
+    assert sum('SeaBIOS' in r.region for r in regions) == 1
