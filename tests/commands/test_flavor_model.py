@@ -320,3 +320,29 @@ def test_the_seabios_version_in_clouds_yaml_decides_39_bits(
     assert result.code == code, result.err
     if code:
         assert 'SeaBIOS 1.16.3 puts 1 BAR of 64 GiB at 448 GiB' in result.err
+
+
+def test_show_explains_where_seabios_puts_the_bar(
+    cloud, tmp_path, monkeypatch
+):
+    bios = bios_cloud(cloud, tmp_path, monkeypatch, seabios_version='1.16.2')
+    bios.state.flavor_by_name('gpu.bios').extra_specs.update(
+        core.Config('emulate', 37).extra_specs()
+    )
+    result = run(bios, 'show', 'gpu.bios', '--explain', '-f', 'json')
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data['Status'].startswith('error: at 37 bits SeaBIOS 1.16.2')
+    placed = [r for r in data['Layout'] if 'SeaBIOS' in r['region']]
+    assert placed == [
+        {
+            'region': 'firmware 64-bit BARs (SeaBIOS 1.16.2 and older: '
+            'above RAM: it ignores phys-bits)',
+            'start': 64 * GIB,
+            'end': 128 * GIB,
+            'size': 64 * GIB,
+        }
+    ]
+    table = run(bios, 'show', 'gpu.bios', '--explain')
+    assert table.code == 0, table.err
+    assert 'SeaBIOS 1.16.2 and older' in table.out

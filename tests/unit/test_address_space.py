@@ -11,6 +11,8 @@ again on every run where the binaries are installed). SeaBIOS 1.16.3 and
 src/fw/pciinit.c (rel-1.16.3, rel-1.17.0), the arithmetic in a comment.
 """
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -539,6 +541,33 @@ def test_seabios_bars_over_ram_are_lost():
     verdict = a.verdict(guest, 40)
     assert verdict.starts and verdict.devices is False
     assert 'over the guest RAM' in verdict.reason
+
+
+@given(
+    guests, st.integers(MIN_BITS, MAX_BITS), st.sampled_from(a.SEABIOS_RULES)
+)
+def test_seabios_places_the_bars_aligned_one_after_the_other(
+    guest, bits, rule
+):
+    layout = a.qemu_layout(guest.ram_mib, guest.machine, guest.vendor)
+    place = a.seabios_placement(layout, bits, guest.vendor, guest.bars, rule)
+    spans = sorted(
+        (x, x + s) for x, s in zip(place.addresses, place.sizes, strict=True)
+    )
+    descending = sorted(place.sizes, reverse=True)
+    for (x, end), size in zip(spans, descending, strict=True):
+        assert x % size == 0 and end - x == size
+    assert all(one[1] == two[0] for one, two in itertools.pairwise(spans))
+    if spans:
+        assert spans[0][0] == place.base and spans[-1][1] == place.end
+    if not place.moved:
+        assert place.base >= place.ram_end
+    if place.top is None:
+        # above RAM: the 1.16.2 rule, whatever the width
+        old = a.seabios_placement(
+            layout, bits, guest.vendor, guest.bars, a.SEABIOS_RULES[0]
+        )
+        assert place.addresses == old.addresses
 
 
 @given(guests, st.integers(41, MAX_BITS - 1))
