@@ -266,12 +266,14 @@ def bars_fit(bars: Sequence[int], window: Window) -> bool:
 
 # --- SeaBIOS ---
 
-#: SeaBIOS's rules for the 64-bit BARs changed twice (src/fw/pciinit.c,
-#: pci_setup and pci_bios_map_devices): in 1.16.3 (commits 96a8d130,
-#: bcfed7e2, a6ed6b70: a window at the top of the address space, at most
-#: 46 bits) and in 1.17.0 (ec0bc256: at most 44 bits unless the guest has
-#: 1 TiB of RAM above 4 GiB). rel-1.17.0 is the newest tag whose
-#: pciinit.c and paravirt.c were read.
+#: SeaBIOS's rules for the 64-bit BARs (src/fw/pciinit.c, pci_setup and
+#: pci_bios_map_devices, the latter the same from rel-1.10.0 to
+#: rel-1.16.2) changed twice: in 1.16.3 (commits 90eeb0c8, 96a8d130,
+#: bcfed7e2, 1e1da7a9, a6ed6b70: physbits() in src/fw/paravirt.c, a window
+#: at the top of the address space, at most 46 bits) and in 1.17.0
+#: (ec0bc256, e5f2e4c6, df9dd418: at most 44 bits unless the RAM reaches
+#: 1 TiB above 4 GiB). rel-1.17.0 is the newest tag; its pciinit.c and
+#: paravirt.c were read.
 SEABIOS_TOP_SINCE = (1, 16, 3)
 SEABIOS_44_SINCE = (1, 17, 0)
 #: pci_setup, 1.16.3: ``if (CPUPhysBits > 46) pci_mem64_top = 1LL << 46``.
@@ -279,9 +281,12 @@ SEABIOS_MAX_BITS_1_16_3 = 46
 #: pci_setup, 1.17.0: ``if (CPUPhysBits > 44)`` and ``RamSizeOver4G <
 #: (1LL << 40)``: ``pci_mem64_top = 1LL << 44``.
 SEABIOS_MAX_BITS_1_17 = 44
+#: ... where RamSizeOver4G (qemu_early_e820: the end of the RAM above
+#: 4 GiB, less 4 GiB) of 1 TiB or more lifts the cap.
 SEABIOS_UNCAPPED_RAM = 1 * TIB
 #: pci_bios_map_devices: ``ALIGN(..., (1LL<<30)); // 1G hugepage`` for
-#: the window's base and, from 1.16.3, each half of its size.
+#: the base and, from 1.16.3, the size (``ALIGN(sum_mem, (1LL<<30)) +
+#: ALIGN(sum_pref, (1LL<<30))``; the model's BARs are all prefetchable).
 SEABIOS_ALIGN = GIB
 #: pci_bios_map_devices, from 1.16.3, with pci_pad_mem64 (RAM above 4 GiB):
 #: ``size = ALIGN(size, pci_mem64_top >> 3)``, a multiple of an eighth.
