@@ -22,7 +22,13 @@ core = lazy.load('osc_maxphysaddr.core')
 #: configuration the API does not show.
 CONFIG_SECTION = 'maxphysaddr'
 #: Its keys.
-CONFIG_KEYS = ('machine_type', 'firmware', 'cpu_mode', 'device_bars')
+CONFIG_KEYS = (
+    'machine_type',
+    'firmware',
+    'cpu_mode',
+    'device_bars',
+    'seabios_version',
+)
 
 # Help text of the commands that count a server's targets (RST).
 TARGETS_NOTE = """
@@ -275,9 +281,18 @@ def platform_from(
         for alias, size in configured.items()
     }
     bars.update(parse_device_bar(text) for text in device_bars)
+    seabios = None
+    if section.get('seabios_version') is not None:
+        try:
+            seabios = core.parse_seabios_version(section['seabios_version'])
+        except core.MaxphysaddrError as exc:
+            raise core.MaxphysaddrError(
+                f'{_where("seabios_version")}: {exc}'
+            ) from None
     return core.Platform(
         machine=machine or core.DEFAULT_MACHINE_TYPE,
         firmware=firmware or core.DEFAULT_FIRMWARE,
         device_bars=bars,
         cpu_mode=cpu_mode or core.DEFAULT_CPU_MODE,
+        seabios=seabios,
     )

@@ -45,6 +45,7 @@ from osc_maxphysaddr.core.address_space import PC
 from osc_maxphysaddr.core.address_space import Q35
 from osc_maxphysaddr.core.address_space import UEFI
 from osc_maxphysaddr.core.address_space import format_bytes
+from osc_maxphysaddr.core.address_space import parse_seabios_version
 from osc_maxphysaddr.core.address_space import parse_size
 from osc_maxphysaddr.core.diagnosis import Diagnosis
 from osc_maxphysaddr.core.diagnosis import diagnose
@@ -152,6 +153,7 @@ __all__ = [
     'Q35',
     'UEFI',
     'format_bytes',
+    'parse_seabios_version',
     'parse_size',
     'Diagnosis',
     'diagnose',

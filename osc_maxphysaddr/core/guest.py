@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+from osc_maxphysaddr.core.address_space import BIOS
 from osc_maxphysaddr.core.address_space import DEFAULT_FIRMWARE
 from osc_maxphysaddr.core.address_space import DEFAULT_MACHINE_TYPE
 from osc_maxphysaddr.core.address_space import UEFI
@@ -34,6 +35,8 @@ from osc_maxphysaddr.core.address_space import Verdict
 from osc_maxphysaddr.core.address_space import bar_size
 from osc_maxphysaddr.core.address_space import ovmf_window
 from osc_maxphysaddr.core.address_space import qemu_layout
+from osc_maxphysaddr.core.address_space import seabios_placement
+from osc_maxphysaddr.core.address_space import seabios_rules
 from osc_maxphysaddr.core.address_space import verdict
 from osc_maxphysaddr.core.findings import Finding
 from osc_maxphysaddr.core.findings import finding
@@ -83,6 +86,8 @@ class Platform:
     device_bars: Mapping[str, int] = dataclasses.field(default_factory=dict)
     #: Nova's ``[libvirt]cpu_mode`` on the compute nodes
     cpu_mode: str = DEFAULT_CPU_MODE
+    #: the SeaBIOS version of every host, or None: any (the stricter rule)
+    seabios: tuple[int, ...] | None = None
 
     def bar(self, alias: str) -> int | None:
         """The BAR size of an alias, or None when it is not known.
@@ -116,8 +121,8 @@ class GuestContext:
 
     @property
     def checks_devices(self) -> bool:
-        """Whether BAR placement is modelled (UEFI firmware only)."""
-        return self.platform.firmware == UEFI
+        """Whether BAR placement is modelled: OVMF's and SeaBIOS's."""
+        return self.platform.firmware in (UEFI, BIOS)
 
     def guest(self, vendor: str) -> Guest:
         return Guest(
@@ -126,6 +131,7 @@ class GuestContext:
             vendor,
             self.platform.firmware,
             self.bars,
+            self.platform.seabios,
         )
 
     def verdict(self, bits: int, vendor: str | None = None) -> Verdict:
@@ -271,7 +277,7 @@ def model_findings(
 
 
 def device_findings(context: GuestContext) -> list[Finding]:
-    """Warnings about devices the model cannot check (UEFI only)."""
+    """Warnings about devices the model cannot check."""
     if not context.checks_devices:
         return []
     found = []
@@ -324,7 +330,23 @@ def layout(
             plan.hole64_size,
         )
     )
-    if context.checks_devices:
+    if context.checks_devices and context.platform.firmware == BIOS:
+        for rule in seabios_rules(context.platform.seabios):
+            place = seabios_placement(plan, bits, vendor, context.bars, rule)
+            if context.bars:
+                regions.append(
+                    Region(
+                        f'firmware 64-bit BARs (SeaBIOS {rule.name}: '
+                        f'{place.why})',
+                        place.base,
+                        place.end - place.base,
+                    )
+                )
+        regions += [
+            Region(f'BAR of {alias}', None, bar_size(size))
+            for alias, size in context.devices
+        ]
+    elif context.checks_devices:
         window = ovmf_window(plan, bits, vendor)
         kind = 'dynamic' if window.dynamic else 'classic'
         regions.append(

@@ -1,5 +1,7 @@
 """A flavor's guest for the address-space model: devices, platform, vendor."""
 
+import dataclasses
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -57,8 +59,10 @@ def test_guest_context_resolves_devices_and_reports_unknown_aliases():
     assert context.alias_error is None
     codes = [f.code for f in core.device_findings(context)]
     assert codes == ['device-bar-unknown']
+    # BIOS: SeaBIOS's placement is modelled too, so sizes matter there
     bios = core.guest_context(4096, {ALIAS: 'a100:1'}, core.Platform())
-    assert core.device_findings(bios) == []  # BARs not modelled: no matter
+    codes = [f.code for f in core.device_findings(bios)]
+    assert codes == ['device-bar-unknown']
 
 
 def test_a_malformed_alias_is_reported_not_raised():
@@ -144,4 +148,30 @@ def test_layout_lists_every_region():
     assert sum(r.size for r in regions[:2]) == 512 * GIB  # the RAM
     bios = core.guest_context(2048, {}, core.Platform())
     _, _, plain = core.layout(bios, 40)
-    assert not any('window' in r.region for r in plain)  # not modelled
+    assert not any('firmware' in r.region for r in plain)  # no BARs
+
+
+def test_layout_shows_where_each_seabios_version_puts_the_bars():
+    platform = core.Platform(core.Q35, device_bars={'gpu': 64 * GIB})
+    context = core.guest_context(40 * 1024, {ALIAS: 'gpu:2'}, platform)
+    _, verdict, regions = core.layout(context, 41, core.INTEL)
+    assert verdict.boots
+    bars = {
+        r.region: (r.start, r.size) for r in regions if 'SeaBIOS' in r.region
+    }
+    assert bars == {
+        # 1.16.2: the RAM's end (42 GiB) aligned up to the BAR
+        'firmware 64-bit BARs (SeaBIOS 1.16.2 and older: above RAM: it '
+        'ignores phys-bits)': (64 * GIB, 128 * GIB),
+        # 1.16.3 and 1.17.0: 2 TiB less 129 GiB padded to 256 GiB
+        'firmware 64-bit BARs (SeaBIOS 1.16.3: from the top of 2^41)': (
+            1792 * GIB,
+            128 * GIB,
+        ),
+        'firmware 64-bit BARs (SeaBIOS 1.17.0 and later: from the top of '
+        '2^41)': (1792 * GIB, 128 * GIB),
+    }
+    named = dataclasses.replace(platform, seabios=(1, 16, 2))
+    one = core.guest_context(40 * 1024, {ALIAS: 'gpu:2'}, named)
+    _, _, regions = core.layout(one, 41, core.INTEL)
+    assert sum('SeaBIOS' in r.region for r in regions) == 1

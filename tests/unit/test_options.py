@@ -57,6 +57,7 @@ def test_options_win_over_the_config_section():
         ({'machine_type': 'virt'}, 'machine_type'),
         ({'firmware': 'coreboot'}, 'firmware'),
         ({'cpu_mode': 'maximum'}, 'cpu_mode'),
+        ({'seabios_version': 'latest'}, 'seabios_version.*SeaBIOS version'),
         ({'device_bars': {'h100': 'big'}}, 'device_bars: h100'),
         ({'device_bars': ['h100']}, 'device_bars'),
         ({'machine': 'q35'}, 'unknown keys: machine'),
@@ -93,3 +94,48 @@ def test_the_options_are_named_where_the_core_refuses(mode, bits, error):
     with pytest.raises(core.MaxphysaddrError, match=error):
         options.config(mode, bits)
     assert options.config('emulate', 42) == core.Config('emulate', 42)
+
+
+ALIAS = core.PCI_ALIAS_KEY
+
+
+@pytest.mark.parametrize(
+    'value,version',
+    [
+        ('1.16.2', (1, 16, 2)),
+        ('rel-1.16.3', (1, 16, 3)),
+        ('1.16.3-1', (1, 16, 3)),  # a Debian package version
+        ('1.16.2-debian-1.16.2-1', (1, 16, 2)),  # as SeaBIOS prints it
+        (1.17, (1, 17, 0)),  # YAML reads an unquoted 1.17 as a float
+        ('2', (2, 0, 0)),
+        (None, None),
+    ],
+)
+def test_the_seabios_version_key(value, version):
+    platform = options.platform_from({'seabios_version': value})
+    assert platform.seabios == version
+    context = core.guest_context(4096, {}, platform)
+    assert context.guest(core.INTEL).seabios == version
+
+
+def test_the_seabios_version_picks_one_rule():
+    # 2 GiB q35 with one 64 GiB BAR at 39 bits (trusted on Intel): 1.16.2
+    # puts it at 64 GiB, 1.16.3 at the top of 2^39, where it ends at 2^39
+    specs = {ALIAS: 'gpu:1'}
+    bars = {'device_bars': {'gpu': '64GiB'}, 'machine_type': 'q35'}
+    old = core.guest_context(
+        2048,
+        specs,
+        options.platform_from({**bars, 'seabios_version': '1.16.2'}),
+    )
+    new = core.guest_context(
+        2048,
+        specs,
+        options.platform_from({**bars, 'seabios_version': '1.17.0'}),
+    )
+    either = core.guest_context(2048, specs, options.platform_from(bars))
+    assert old.boots(39, core.INTEL)
+    assert not new.boots(39, core.INTEL)
+    assert not either.boots(39, core.INTEL)
+    assert '1.17.0 and later' in new.verdict(39, core.INTEL).reason
+    assert '1.16.3' in either.verdict(39, core.INTEL).reason
