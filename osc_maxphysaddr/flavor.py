@@ -335,10 +335,11 @@ and whether anything was written.
 
 An emulated width is checked with the address-space model: it is refused,
 and nothing is written for any of the flavors, when QEMU would not start the
-guest (its RAM and 64-bit PCI hole reach 2^bits) or the UEFI firmware could
-not place the BARs of its passed-through devices; the message names the
-smallest width that works. ``--force`` writes it anyway. Without hypervisors
-to read, a width must work for Intel and AMD guest CPUs alike.
+guest (its RAM and 64-bit PCI hole reach 2^bits) or the firmware (OVMF or
+SeaBIOS) could not place the BARs of its passed-through devices within
+reach; the message names the smallest width that works. ``--force`` writes
+it anyway. Without hypervisors to read, a width must work for Intel and AMD
+guest CPUs alike.
 
 ``--bits auto`` picks, for each flavor, the smallest width from the lowest
 one that up, enabled hypervisors with ``COMPUTE_ADDRESS_SPACE_EMULATED``

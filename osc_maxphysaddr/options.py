@@ -38,9 +38,10 @@ the guest now, by the same rules as a flavor's Hosts:
 * emulate: the host holds ``COMPUTE_ADDRESS_SPACE_EMULATED``, reports at
   least the guest's bits, and the guest boots there on the host's CPU
   vendor at the width it gets there (its own; the host's with
-  ``cpu_mode = host-passthrough``): QEMU starts and, with ``uefi``, the
-  firmware places the BARs of its passed-through devices (its flavor's
-  RAM and ``pci_passthrough:alias``, on the guest platform below);
+  ``cpu_mode = host-passthrough``): QEMU starts and the firmware (SeaBIOS
+  or OVMF) places the BARs of its passed-through devices below 2^bits
+  (its flavor's RAM and ``pci_passthrough:alias``, on the guest platform
+  below);
 * passthrough: the host holds ``COMPUTE_ADDRESS_SPACE_PASSTHROUGH`` and
   reports exactly the width the guest sees now, with the same CPU vendor
   and model (the guest's CPUID must not change under it).
@@ -68,7 +69,10 @@ in ``clouds.yaml`` (``machine_type``, ``firmware``, ``cpu_mode``,
 ``device_bars: {alias: size}``); ``--machine-type``, ``--firmware``,
 ``--cpu-mode`` and ``--device-bar`` override it. Without either, Nova's
 defaults: machine type ``pc``, firmware ``bios``, CPU mode
-``host-model``. Device BARs are only checked with ``uefi``. With a flavor
+``host-model``. Device BARs are checked for both firmwares: OVMF's
+64-bit window for ``uefi``; for ``bios`` where each SeaBIOS version puts
+them (1.16.2 and older, 1.16.3, 1.17.0 and later; all of them unless
+``seabios_version`` in ``clouds.yaml`` names the hosts'). With a flavor
 judged together with an image (``show --image``, ``list --image``, a
 server's own image), the image's ``hw_machine_type`` and
 ``hw_firmware_type`` win over these, as in Nova.

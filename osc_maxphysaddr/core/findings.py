@@ -161,7 +161,7 @@ RULES = {
             'devices-lose-bars',
             ERROR,
             'at {bits} bits {reason}, so passed-through devices lose their '
-            'BARs (the firmware cannot place them): {fix}',
+            'BARs (the firmware cannot place them within reach): {fix}',
         ),
         Rule(
             'emulate-width-follows-host',
