@@ -11,7 +11,6 @@ objects costs more than the HTTP.
 from __future__ import annotations
 
 import codecs
-import functools
 import json
 import logging
 import urllib.parse
@@ -368,83 +367,6 @@ def providers_with_trait(conn, trait: str) -> list[tuple[str, str | None]]:
         ) from exc
     finally:
         response.close()
-
-
-class Inventory:
-    """Every hypervisor with its width and traits, read in a fixed budget.
-
-    The compute pages plus one Placement request per mode trait, however
-    many hypervisors the cloud has. When Placement cannot be read the
-    traits are unknown (None) and :attr:`placement_error` says why.
-    """
-
-    def __init__(self, hypervisors, microversion, holders, placement_error):
-        self.hypervisors = hypervisors
-        self.microversion = microversion
-        self.placement_error = placement_error
-        self._holders = holders
-        self._by_uuid = version_tuple(microversion) >= HYPERVISOR_ID_IS_UUID
-
-    @property
-    def traits_known(self) -> bool:
-        return self._holders is not None
-
-    def key(self, hypervisor: dict) -> str:
-        """How Placement knows a hypervisor: by UUID (2.53+) or name."""
-        if self._by_uuid:
-            return str(hypervisor['id'])
-        return str(hypervisor.get('hypervisor_hostname'))
-
-    def traits(self, hypervisor: dict) -> frozenset[str] | None:
-        if self._holders is None:
-            return None
-        key = self.key(hypervisor)
-        return frozenset(t for t, keys in self._holders.items() if key in keys)
-
-    def _host(self, hypervisor: dict) -> core.Host:
-        cpu_info = hypervisor.get('cpu_info')
-        vendor, _ = core.cpu_vendor_model(cpu_info)
-        return core.Host(
-            core.bits_from_cpu_info(cpu_info),
-            self.traits(hypervisor),
-            hypervisor.get('state'),
-            hypervisor.get('status'),
-            core.vendor_from_cpu_info(vendor),
-        )
-
-    @functools.cached_property
-    def _hosts(self) -> list[core.Host]:
-        return [self._host(h) for h in self.hypervisors]
-
-    def hosts(self) -> list[core.Host]:
-        """A core.Host for each hypervisor, in order, built once.
-
-        ``flavor maxphysaddr list`` asks for them once per flavor.
-        """
-        return self._hosts
-
-
-def read_inventory(conn) -> Inventory:
-    """Read every hypervisor and which of them hold the mode traits.
-
-    Placement is read first: its responses (one provider record for nearly
-    every host) are reduced to identities and dropped before the hypervisor
-    pages accumulate, so the two peaks of memory do not add up.
-    """
-    microversion = negotiate(conn.compute, HYPERVISOR_MICROVERSION)
-    by_uuid = version_tuple(microversion) >= HYPERVISOR_ID_IS_UUID
-    field = 0 if by_uuid else 1  # of (uuid, name)
-    holders: dict[str, set[str]] | None = {}
-    error = None
-    try:
-        for trait in core.MODE_TRAITS.values():
-            holders[trait] = {
-                p[field] for p in providers_with_trait(conn, trait)
-            }
-    except ServiceUnavailable as exc:
-        holders, error = None, str(exc)
-    hypervisors, microversion = list_hypervisors(conn)
-    return Inventory(hypervisors, microversion, holders, error)
 
 
 # --- images (Glance v2) -----------------------------------------------------

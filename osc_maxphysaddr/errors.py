@@ -108,8 +108,9 @@ _GLANCE_REFUSALS = {
         'protections may forbid these properties'
     ),
     409: (
-        "the image's properties changed after this command read them "
-        '(Glance refuses to replace or remove a property that is gone)'
+        'a property this command replaces or removes was removed after it '
+        'read the image (Glance refuses to replace or remove a property '
+        'that is gone)'
     ),
     413: 'the image has as many properties as Glance allows',
 }

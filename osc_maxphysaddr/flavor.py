@@ -1,23 +1,28 @@
-"""``openstack flavor maxphysaddr set|unset|show|list``."""
+"""``openstack flavor maxphysaddr set|unset|show|list``.
+
+``show`` and ``list``, with or without ``--image``, build every row from
+one pair verdict (:func:`core.diagnose_pair`; no image is an empty one),
+judged once per flavor.
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
 
 from cliff import columns
 from osc_lib.cli import format_columns
 from osc_lib.command import command
 
-from osc_maxphysaddr import common
 from osc_maxphysaddr import lazy
+from osc_maxphysaddr import options
+from osc_maxphysaddr import output
+from osc_maxphysaddr import writes
 
 # Loaded on first use: see osc_maxphysaddr.lazy.
 cloud = lazy.load('osc_maxphysaddr.cloud')
 core = lazy.load('osc_maxphysaddr.core')
 errors = lazy.load('osc_maxphysaddr.errors')
-
-LOG = logging.getLogger(__name__)
+inventory = lazy.load('osc_maxphysaddr.inventory')
 
 AUTO = 'auto'
 
@@ -40,14 +45,43 @@ SHOW_COLUMNS = (
     'Status',
     'Hosts',
 )
+IMAGE_SHOW_COLUMNS = (
+    'ID',
+    'Name',
+    'RAM',
+    'Mode',
+    'Bits',
+    'Image ID',
+    'Image Name',
+    'Image Mode',
+    'Image Bits',
+    'Guest Mode',
+    'Guest Bits',
+    'Required Traits',
+    'Capabilities',
+    'Status',
+    'Hosts',
+)
 LIST_COLUMNS = ('ID', 'Name', 'RAM', 'Mode', 'Bits', 'Status', 'Hosts')
+IMAGE_LIST_COLUMNS = (
+    'ID',
+    'Name',
+    'RAM',
+    'Mode',
+    'Bits',
+    'Guest Mode',
+    'Guest Bits',
+    'Status',
+    'Hosts',
+)
 LIST_LONG_COLUMNS = ('Required Traits', 'Capabilities')
 EXPLAIN_COLUMNS = ('Platform', 'Layout', 'Verdict')
 
 PASSTHROUGH_REMINDER = (
-    'Reminder: passthrough needs compute nodes with '
-    '[libvirt] cpu_mode = host-passthrough, and guests only migrate '
-    'between hosts with the same address width.'
+    'Reminder: a passthrough guest gets the width of the host it boots on, '
+    'whatever [libvirt] cpu_mode is, and keeps it when it live-migrates; '
+    'Nova compares no widths, so keep passthrough flavors on hosts with the '
+    'same width.'
 )
 
 # The microversions in help texts are cloud.FLAVOR_MICROVERSION and
@@ -63,12 +97,15 @@ and rejects them with HTTP 400.
 _HOSTS_NOTE = """
 **Hosts** counts the hypervisors that can take the flavor now: up, enabled,
 holding its mode's trait in Placement, for emulate reporting at least its
-bits, and on which the guest boots (at the flavor's width for emulate, at
-the host's own width for passthrough; a host that reports no width is
-counted). It is an upper bound: capacity, host aggregates, other traits and
-the other scheduler filters are not looked at. It is empty when the flavor
-is not configured or has an error, when Placement cannot be read, and for
-users who may read flavors but not hypervisors (admin-only by default).
+bits, and on which the guest boots at the width it gets there (the
+flavor's for emulate; the host's for passthrough, and for emulate with
+``cpu_mode = host-passthrough``). A passthrough guest is not counted on a
+host that holds the traits but reports no width (Nova 28 computes: the
+guest would get QEMU's default width there). It is an upper bound:
+capacity, host aggregates, other traits and the other scheduler filters
+are not looked at. It is empty when the flavor is not configured or has
+an error, when Placement cannot be read, and for users who may read
+flavors but not hypervisors (admin-only by default).
 """
 
 _CHECK_NOTE = """
@@ -78,35 +115,7 @@ it the exit status is 0 whatever the status, as for any listing. With
 ``--image`` the status that counts is the pair's.
 """
 
-
-def _add_check(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        '--check',
-        action='store_true',
-        help='Exit with status 1 when a flavor shown has an error status '
-        '(for scripts; the output is unchanged)',
-    )
-
-
-class _Checked:
-    """``--check``: exit 1 after the output when a shown flavor is broken.
-
-    ``take_action`` fills :attr:`broken` with the labels of the flavors
-    whose status is an error; cliff has printed the output by the time
-    :meth:`run` returns, and OSC exits with what it returns.
-    """
-
-    broken: list[str]
-
-    def run(self, parsed_args):
-        self.broken = []
-        result = super().run(parsed_args)  # type: ignore[misc]
-        if parsed_args.check and self.broken:
-            LOG.error(
-                'Flavors with an error status: %s', ', '.join(self.broken)
-            )
-            return 1
-        return result
+_CHECK_WHAT = 'a flavor shown has an error status'
 
 
 class LayoutColumn(columns.FormattableColumn):
@@ -154,16 +163,67 @@ def _address(value: int) -> str:
     return core.format_bytes(value) if value else '0'
 
 
-def _explain(context, diagnosis) -> list:
+def _judge(flavor: dict, specs: dict, image: dict | None, platform):
+    """The verdict of the flavor booted with the image (None: with none)."""
+    context = core.guest_context(flavor['ram'], specs, platform)
+    return context, core.diagnose_pair(specs, image, context)
+
+
+def _fields(flavor, image, verdict, hosts) -> dict[str, object]:
+    """Every column a flavor's row may show, by name."""
+    image = image or {}
+    return {
+        'ID': flavor['id'],
+        'Name': flavor['name'],
+        'RAM': flavor.get('ram'),
+        'Mode': verdict.flavor.mode,
+        'Bits': verdict.flavor.bits,
+        'Image ID': image.get('id'),
+        'Image Name': image.get('name'),
+        'Image Mode': image.get(core.IMAGE_MODE_KEY),
+        'Image Bits': image.get(core.IMAGE_BITS_KEY),
+        'Guest Mode': verdict.mode,
+        'Guest Bits': verdict.bits,
+        'Required Traits': format_columns.ListColumn(
+            list(verdict.required_traits)
+        ),
+        'Capabilities': verdict.capability,
+        'Status': verdict.status,
+        'Hosts': None if hosts is None else len(hosts),
+        'Host Names': output.host_names(hosts),
+    }
+
+
+def _subject(flavor, image) -> str:
+    if image is None:
+        return output.label(flavor)
+    return f'{output.label(flavor)} with image {output.label(image)}'
+
+
+def _explain(context, verdict) -> list:
     """The values of EXPLAIN_COLUMNS for a flavor's guest."""
-    bits = diagnosis.bits
-    if diagnosis.mode == core.EMULATE and isinstance(bits, int):
+    if verdict.context is not None:
+        context = verdict.context  # on the image's platform
+    else:
+        unknown = [
+            f for f in verdict.findings if f.code == 'image-platform-unknown'
+        ]
+        if unknown:
+            return ['not judged', LayoutColumn([]), unknown[0].message]
+    bits = verdict.bits
+    if (
+        verdict.mode == core.EMULATE
+        and bits is not None
+        and not verdict.width_follows_host
+    ):
         prefix = f'{bits} bits: '
     else:
         bits = context.min_bits() or core.MAX_BITS
         prefix = f'the smallest width that works, {bits} bits: '
+        if verdict.mode == core.EMULATE and verdict.width_follows_host:
+            prefix = "the guest gets its host's width; " + prefix
     # No host is read: the verdict is the stricter vendor's.
-    vendor, verdict, regions = core.layout(context, bits)
+    vendor, answer, regions = core.layout(context, bits)
     if context.boots(bits, core.INTEL) == context.boots(bits, core.AMD):
         cpu = 'Intel or AMD CPU'
     else:
@@ -174,14 +234,24 @@ def _explain(context, diagnosis) -> list:
         f'{platform.machine}, {platform.firmware}, {cpu}',
         LayoutColumn([(r.region, r.start, r.size) for r in regions]),
         prefix
-        + ('boots' if verdict.boots else 'does not boot')
-        + f': {verdict.reason}',
+        + ('boots' if answer.boots else 'does not boot')
+        + f': {answer.reason}',
     ]
+
+
+def _add_view_options(parser: argparse.ArgumentParser, long: str) -> None:
+    """The options ``show`` and ``list`` share."""
+    options.add_check(parser, _CHECK_WHAT)
+    parser.add_argument('--long', action='store_true', help=long)
+    options.add_platform_options(parser)
+    parser.add_argument(
+        '--image', metavar='<image>', help=options.IMAGE_OPTION_HELP
+    )
 
 
 def bits_or_auto(text: str) -> int | str:
     """argparse type for ``--bits``: a width or ``auto``."""
-    return AUTO if text.strip() == AUTO else common.bits_argument(text)
+    return AUTO if text.strip() == AUTO else options.bits_argument(text)
 
 
 def _flavor_positional(parser: argparse.ArgumentParser, many: bool) -> None:
@@ -194,11 +264,11 @@ def _flavor_positional(parser: argparse.ArgumentParser, many: bool) -> None:
     )
 
 
-class _ChangeFlavors(common.ChangeCommand):
+class _ChangeFlavors(writes.ChangeCommand):
     """Shared body of ``set`` and ``unset``.
 
     Each flavor gets its new keys in one request, then its stale keys
-    deleted (see :class:`common.ChangeCommand` for the rest).
+    deleted (see :class:`writes.ChangeCommand` for the rest).
     """
 
     noun = 'flavor'
@@ -233,7 +303,7 @@ class _ChangeFlavors(common.ChangeCommand):
         except errors.EXPECTED as exc:
             return errors.write_failure(
                 exc,
-                f'flavor {common.label(flavor)}',
+                f'flavor {output.label(flavor)}',
                 step,
                 now_set=[k for k in done if k in spec_plan.to_set],
                 remaining=[k for k in spec_plan.to_delete if k not in done],
@@ -248,12 +318,14 @@ class SetFlavorMaxphysaddr(_ChangeFlavors):
         """``--mode emulate --bits N`` sets ``hw:maxphysaddr_mode=emulate``,
 ``hw:maxphysaddr_bits=N``, ``trait:COMPUTE_ADDRESS_SPACE_EMULATED=required``
 and ``capabilities:cpu_info:maxphysaddr:bits='>= N'``: the guest sees N
-address bits and is only scheduled to hosts that report at least N (on
-compute nodes with ``cpu_mode=host-passthrough`` QEMU keeps the host's
-width, so there the setting only picks the hosts).
+address bits and is only scheduled to hosts that report at least N. On
+compute nodes with ``cpu_mode = host-passthrough`` the guest gets its
+host's width instead (libvirt 9.0 and QEMU 7.2, measured), so there the
+setting only picks the hosts, and the command says so.
 ``--mode passthrough`` sets ``hw:maxphysaddr_mode=passthrough`` and
 ``trait:COMPUTE_ADDRESS_SPACE_PASSTHROUGH=required``: the guest sees its
-host's width (needs ``cpu_mode=host-passthrough`` on the compute nodes).
+host's width, with any ``cpu_mode`` (libvirt passes ``host-phys-bits=on``),
+and keeps it across live migrations, which Nova does not check.
 
 Stale keys of another configuration are removed; keys unrelated to
 maxphysaddr are never touched. Re-running the same command writes nothing.
@@ -263,25 +335,30 @@ and whether anything was written.
 
 An emulated width is checked with the address-space model: it is refused,
 and nothing is written for any of the flavors, when QEMU would not start the
-guest (its RAM and 64-bit PCI hole reach 2^bits) or the UEFI firmware could
-not place the BARs of its passed-through devices; the message names the
-smallest width that works. ``--force`` writes it anyway. Without hypervisors
-to read, a width must work for Intel and AMD guest CPUs alike.
+guest (its RAM and 64-bit PCI hole reach 2^bits) or the firmware (OVMF or
+SeaBIOS) could not place the BARs of its passed-through devices within
+reach; the message names the smallest width that works. ``--force`` writes
+it anyway. Without hypervisors to read, a width must work for Intel and AMD
+guest CPUs alike.
 
 ``--bits auto`` picks, for each flavor, the smallest width from the lowest
 one that up, enabled hypervisors with ``COMPUTE_ADDRESS_SPACE_EMULATED``
 report upward at which the guest boots on every hypervisor the scheduler
 would then admit (whatever its state), and says how many up, enabled
 hypervisors can take it.
+
+With ``--image``, each named image whose ``hw_maxphysaddr_mode`` differs
+from ``--mode`` is reported on stderr; the images are read after the
+request is checked, before anything is written.
 """
-        + common.PLATFORM_HELP
+        + options.PLATFORM_HELP
         + _WRITE_NOTE
     )
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         _flavor_positional(parser, many=True)
-        common.add_mode_option(parser)
+        options.add_mode_option(parser)
         parser.add_argument(
             '--bits',
             metavar='<bits>',
@@ -307,13 +384,10 @@ hypervisors can take it.
             help='Warn if this image (name or ID) sets a different '
             'hw_maxphysaddr_mode (repeat for several images)',
         )
-        parser.add_argument(
-            '--dry-run',
-            action='store_true',
-            help='Show the keys that would be added, changed and removed; '
-            'write nothing',
+        options.add_dry_run(
+            parser, 'keys that would be added, changed and removed'
         )
-        common.add_platform_options(parser)
+        options.add_platform_options(parser)
         return parser
 
     def validate(self, parsed_args):
@@ -322,98 +396,120 @@ hypervisors can take it.
                 '--bits auto only works with --mode emulate'
             )
         if parsed_args.bits != AUTO:
-            core.Config(parsed_args.mode, parsed_args.bits)
-        self.platform = common.platform(
+            options.config(parsed_args.mode, parsed_args.bits)
+        self.platform = options.platform(
             self.app.client_manager.sdk_connection, parsed_args
         )
 
-    def targets(self, conn, parsed_args, flavors):
+    def desired(self, conn, parsed_args, flavors):
+        _warn_image_conflicts(conn, parsed_args.mode, parsed_args.image)
         if parsed_args.mode != core.EMULATE:
-            config = core.Config(parsed_args.mode, parsed_args.bits)
-            return [config.extra_specs() for _ in flavors]
-        contexts = []
-        for flavor, specs in flavors:
-            context = core.guest_context(flavor['ram'], specs, self.platform)
-            common.warn_devices(flavor, context)
-            contexts.append(context)
-        if parsed_args.bits == AUTO:
-            widths = self._auto(conn, flavors, contexts)
-        else:
-            widths = [parsed_args.bits for _ in flavors]
-            self._guard(widths, flavors, contexts, parsed_args.force)
-        return [
-            core.Config(core.EMULATE, bits).extra_specs() for bits in widths
+            return [core.Config(parsed_args.mode).extra_specs()] * len(flavors)
+        contexts = [
+            core.guest_context(flavor['ram'], specs, self.platform)
+            for flavor, specs in flavors
         ]
-
-    def _auto(self, conn, flavors, contexts) -> list[int]:
-        """Each flavor's ``--bits auto`` width; refuse if one has none."""
-        # Not "cannot read the flavors": a 403 or an unreachable compute
-        # API here is about the hypervisors.
-        with errors.as_command_error(
-            '--bits auto cannot read the hypervisors'
-        ):
-            inventory = cloud.read_inventory(conn)
-        if not inventory.traits_known:
-            raise core.MaxphysaddrError(
-                '--bits auto cannot read which hypervisors have the '
-                f'{core.MODE_TRAITS[core.EMULATE]} trait: '
-                f'{inventory.placement_error}. Nothing was written.'
-            )
-        hosts = inventory.hosts()
-        widths, refused = [], []
-        for (flavor, _), context in zip(flavors, contexts, strict=True):
-            try:
-                bits = core.auto_bits(hosts, context)
-            except core.MaxphysaddrError as exc:
-                refused.append(f'flavor {common.label(flavor)}: {exc}')
-                continue
-            requirement = core.host_requirement(
-                core.Config(core.EMULATE, bits).extra_specs()
-            )
-            taking = core.takers(requirement, hosts, context, bits) or ()
-            self.notice(
-                f'--bits auto: {bits} bits for flavor '
-                f'{common.label(flavor)}; {len(taking)} up, enabled '
-                'hypervisors can take it.'
-            )
-            widths.append(bits)
-        if refused:
-            raise core.MaxphysaddrError(
-                '; '.join(refused) + '. Nothing was written.'
-            )
-        return widths
-
-    def _guard(self, widths, flavors, contexts, force) -> None:
-        """Refuse widths at which a guest would not boot (unless forced)."""
+        if parsed_args.bits == AUTO:
+            widths = _auto_widths(conn, flavors, contexts)
+        else:
+            widths = [parsed_args.bits] * len(flavors)
         refused = []
-        for bits, (flavor, _), context in zip(
+        for width, (flavor, _), context in zip(
             widths, flavors, contexts, strict=True
         ):
-            found = core.width_finding(context, bits)
-            if found is None:
-                continue
-            message = f'flavor {common.label(flavor)}: {found.message}'
-            if force:
-                LOG.warning('%s (written anyway: --force)', message)
-            else:
-                refused.append(message)
+            refusals, warnings = core.model_findings(
+                context, core.EMULATE, width
+            )
+            for found in warnings:
+                output.LOG.warning(
+                    'Flavor %s: %s', output.label(flavor), found.message
+                )
+            if parsed_args.bits == AUTO:
+                continue  # auto_bits judged the hosts' own vendors
+            for found in refusals:
+                message = f'flavor {output.label(flavor)}: {found.message}'
+                if parsed_args.force:
+                    output.LOG.warning('%s (written anyway: --force)', message)
+                else:
+                    refused.append(message)
         if refused:
             raise core.MaxphysaddrError(
                 '; '.join(refused)
                 + '. Nothing was written (--force writes it anyway).'
             )
+        return [core.Config(core.EMULATE, w).extra_specs() for w in widths]
 
     def take_action(self, parsed_args):
-        if parsed_args.image:
-            common.warn_flavor_set_conflicts(
-                self.app.client_manager.sdk_connection,
-                parsed_args.mode,
-                parsed_args.image,
-            )
         result = super().take_action(parsed_args)
         if parsed_args.mode == core.PASSTHROUGH:
-            self.notice(PASSTHROUGH_REMINDER)
+            output.notice(PASSTHROUGH_REMINDER)
         return result
+
+
+def _auto_widths(conn, flavors, contexts) -> list[int]:
+    """Each flavor's ``--bits auto`` width; refuse if one has none."""
+    # Not "cannot read the flavors": a 403 or an unreachable compute API
+    # here is about the hypervisors.
+    with errors.as_command_error('--bits auto cannot read the hypervisors'):
+        hosts = inventory.read_inventory(conn)
+    if not hosts.traits_known:
+        raise core.MaxphysaddrError(
+            '--bits auto cannot read which hypervisors have the '
+            f'{core.MODE_TRAITS[core.EMULATE]} trait: '
+            f'{hosts.placement_error}. Nothing was written.'
+        )
+    widths, refused = [], []
+    for (flavor, _), context in zip(flavors, contexts, strict=True):
+        try:
+            auto = core.auto_width(hosts.hosts, context)
+        except core.NoReportingHost as exc:
+            raise core.MaxphysaddrError(
+                '--bits auto needs at least one up, enabled hypervisor with '
+                f'the {core.MODE_TRAITS[core.EMULATE]} trait that reports its '
+                f'address bits; {exc} (see "openstack hypervisor maxphysaddr '
+                'list")'
+            ) from None
+        except core.NoWidthBoots as exc:
+            refused.append(
+                f'flavor {output.label(flavor)}: --bits auto: {exc}'
+            )
+            continue
+        output.notice(
+            f'--bits auto: {auto.bits} bits for flavor '
+            f'{output.label(flavor)}; {auto.takers} up, enabled hypervisors '
+            'can take it.'
+        )
+        widths.append(auto.bits)
+    if refused:
+        raise core.MaxphysaddrError(
+            '; '.join(refused) + '. Nothing was written.'
+        )
+    return widths
+
+
+def _warn_image_conflicts(conn, mode: str, refs: list[str]) -> None:
+    """``set --image``: warn about the images whose mode differs.
+
+    Read after the request is checked, before anything is written; an
+    image that cannot be read fails the command.
+    """
+    if not refs:
+        return
+    with errors.as_command_error('cannot read the images'):
+        images = cloud.find_images(conn, list(refs))
+    for image in images:
+        conflict = core.mode_conflict({core.MODE_KEY: mode}, image)
+        if conflict is not None:
+            output.LOG.warning(
+                'Image %s has %s=%s, and the flavors get %s=%s: Nova accepts '
+                'a boot of the two, then its scheduler raises '
+                'FlavorImageConflict and the server ends in ERROR.',
+                output.label(image),
+                core.IMAGE_MODE_KEY,
+                conflict[1],
+                core.MODE_KEY,
+                conflict[0],
+            )
 
 
 class UnsetFlavorMaxphysaddr(_ChangeFlavors):
@@ -430,18 +526,14 @@ a flavor without these keys writes nothing.
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         _flavor_positional(parser, many=True)
-        parser.add_argument(
-            '--dry-run',
-            action='store_true',
-            help='Show the keys that would be removed; write nothing',
-        )
+        options.add_dry_run(parser, 'keys that would be removed')
         return parser
 
-    def targets(self, conn, parsed_args, flavors):
+    def desired(self, conn, parsed_args, flavors):
         return [{} for _ in flavors]
 
 
-class ShowFlavorMaxphysaddr(_Checked, command.ShowOne):
+class ShowFlavorMaxphysaddr(output.Checked, command.ShowOne):
     _description = "Show a flavor's guest physical-address width and status"
     _epilog = (
         """Status tells whether Nova will honour the flavor as
@@ -451,22 +543,22 @@ with the reasons, errors first, joined with semicolons.
 ``--explain`` adds the guest's platform, its address-space layout (RAM below
 and above 4 GiB, QEMU's 64-bit PCI hole, the firmware's 64-bit PCI window,
 each device BAR and 2^bits) and the verdict with its numbers; with ``-f
-json`` the layout is a list of regions in bytes.
+json`` the layout is a list of regions in bytes. With ``--image`` it is the
+guest of the pair, on the image's machine type and firmware.
 """
-        + common.PLATFORM_HELP
+        + options.PLATFORM_HELP
         + _HOSTS_NOTE
         + _CHECK_NOTE
     )
+    check_message = 'Flavors with an error status'
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         _flavor_positional(parser, many=False)
-        _add_check(parser)
-        parser.add_argument(
-            '--long',
-            action='store_true',
-            help='Also list the hostnames of the hypervisors that can take '
-            'the flavor now',
+        _add_view_options(
+            parser,
+            'Also list the hostnames of the hypervisors that can take the '
+            'flavor now',
         )
         parser.add_argument(
             '--explain',
@@ -475,150 +567,109 @@ json`` the layout is a list of regions in bytes.
             'and why it boots or not at its width (for passthrough: at the '
             'smallest width that works)',
         )
-        common.add_platform_options(parser)
-        parser.add_argument(
-            '--image', metavar='<image>', help=common.IMAGE_OPTION_HELP
-        )
         return parser
 
     def take_action(self, parsed_args):
         conn = self.app.client_manager.sdk_connection
         with errors.as_command_error('invalid request'):
-            platform = common.platform(conn, parsed_args)
-        if parsed_args.image:
-            return common.show_flavor_with_image(
-                conn, parsed_args, platform, self.broken
-            )
-        action = f'cannot show flavor {parsed_args.flavor}'
-        with errors.as_command_error(action):
+            platform = options.platform(conn, parsed_args)
+        with errors.as_command_error(
+            f'cannot show flavor {parsed_args.flavor}'
+        ):
             (flavor,) = cloud.find_flavors(conn, [parsed_args.flavor])
             specs = cloud.flavor_extra_specs(conn, flavor)
-            context = core.guest_context(flavor['ram'], specs, platform)
-            diagnosis = core.diagnose(specs, context=context)
-            if diagnosis.is_error:
-                self.broken.append(common.label(flavor))
-            eligible = None
-            if diagnosis.configured and not diagnosis.is_error:
-                inventory = common.read_hosts(conn)
-                if inventory is not None:
-                    eligible = common.eligible(
-                        inventory, specs, diagnosis, context
-                    )
-        columns = SHOW_COLUMNS
-        values = [
-            flavor['id'],
-            flavor['name'],
-            flavor.get('ram'),
-            diagnosis.mode,
-            diagnosis.bits,
-            format_columns.ListColumn(list(diagnosis.required_traits)),
-            diagnosis.capability,
-            diagnosis.status,
-            None if eligible is None else len(eligible),
-        ]
+            image = None
+            if parsed_args.image:
+                (image,) = cloud.find_images(conn, [parsed_args.image])
+            context, verdict = _judge(flavor, specs, image, platform)
+            hosts = None
+            if verdict.configured and not verdict.is_error:
+                hosts = inventory.read_hosts(conn)
+        if verdict.is_error:
+            self.failed(_subject(flavor, image))
+        if hosts is not None:
+            inventory.warn_without_width(hosts, verdict.mode)
+        fields = _fields(
+            flavor, image, verdict, inventory.eligible(hosts, verdict)
+        )
+        columns = SHOW_COLUMNS if image is None else IMAGE_SHOW_COLUMNS
         if parsed_args.long:
             columns += ('Host Names',)
-            values.append(common.host_names(eligible))
+        values = [fields[c] for c in columns]
         if parsed_args.explain:
             columns += EXPLAIN_COLUMNS
-            values += _explain(context, diagnosis)
+            values += _explain(context, verdict)
         return columns, values
 
 
-class ListFlavorMaxphysaddr(_Checked, command.Lister):
+class ListFlavorMaxphysaddr(output.Checked, command.Lister):
     _description = 'List flavors with their physical-address width'
     _epilog = (
         """One row a flavor that carries any maxphysaddr key (``--all``: every
-flavor), with the same status as ``flavor maxphysaddr show`` and the number
+flavor; with ``--image``, every flavor when the image carries a mode or
+width), with the same status as ``flavor maxphysaddr show`` and the number
 of hypervisors that can take it now. Flavors that no hypervisor can take are
 named on stderr.
 
 The hypervisors and their traits are read once for the whole listing, with
 the same requests as ``hypervisor maxphysaddr list``, never per flavor.
 """
-        + common.PLATFORM_HELP
+        + options.PLATFORM_HELP
         + _HOSTS_NOTE
         + _CHECK_NOTE
     )
+    check_message = 'Flavors with an error status'
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        _add_check(parser)
         parser.add_argument(
             '--all',
             action='store_true',
             help='List every flavor, configured or not',
         )
-        parser.add_argument(
-            '--long',
-            action='store_true',
-            help='Also list the required traits and capabilities',
-        )
-        common.add_platform_options(parser)
-        parser.add_argument(
-            '--image', metavar='<image>', help=common.IMAGE_OPTION_HELP
+        _add_view_options(
+            parser, 'Also list the required traits and capabilities'
         )
         return parser
 
     def take_action(self, parsed_args):
         conn = self.app.client_manager.sdk_connection
         with errors.as_command_error('invalid request'):
-            platform = common.platform(conn, parsed_args)
-        if parsed_args.image:
-            return common.list_flavors_with_image(
-                conn, parsed_args, platform, self.broken
-            )
+            platform = options.platform(conn, parsed_args)
         with errors.as_command_error('cannot list flavors'):
-            flavors = cloud.all_flavors(conn)
-            diagnosed = []
-            for flavor, specs in flavors:
-                context = core.guest_context(flavor['ram'], specs, platform)
-                diagnosed.append(
-                    (
-                        flavor,
-                        specs,
-                        context,
-                        core.diagnose(specs, context=context),
-                    )
-                )
+            image = None
+            if parsed_args.image:
+                (image,) = cloud.find_images(conn, [parsed_args.image])
+            judged = [
+                (flavor, _judge(flavor, specs, image, platform)[1])
+                for flavor, specs in cloud.all_flavors(conn)
+            ]
             if not parsed_args.all:
-                diagnosed = [d for d in diagnosed if d[3].configured]
-            inventory = None
-            if any(d.configured and not d.is_error for *_, d in diagnosed):
-                inventory = common.read_hosts(conn)
-        columns = LIST_COLUMNS + (
-            LIST_LONG_COLUMNS if parsed_args.long else ()
-        )
+                judged = [(f, v) for f, v in judged if v.configured]
+            hosts = None
+            if any(v.configured and not v.is_error for _, v in judged):
+                hosts = inventory.read_hosts(conn)
+        columns = LIST_COLUMNS if image is None else IMAGE_LIST_COLUMNS
+        if parsed_args.long:
+            columns += LIST_LONG_COLUMNS
         rows = []
         stranded = []
-        for flavor, specs, context, diagnosis in diagnosed:
-            eligible = (
-                None
-                if inventory is None
-                else common.eligible(inventory, specs, diagnosis, context)
-            )
+        for flavor, verdict in judged:
+            eligible = inventory.eligible(hosts, verdict)
             if eligible == []:
-                stranded.append(common.label(flavor))
-            if diagnosis.is_error:
-                self.broken.append(common.label(flavor))
-            row = [
-                flavor['id'],
-                flavor['name'],
-                flavor.get('ram'),
-                diagnosis.mode,
-                diagnosis.bits,
-                diagnosis.status,
-                None if eligible is None else len(eligible),
-            ]
-            if parsed_args.long:
-                row += [
-                    format_columns.ListColumn(list(diagnosis.required_traits)),
-                    diagnosis.capability,
-                ]
-            rows.append(tuple(row))
+                stranded.append(output.label(flavor))
+            if verdict.is_error:
+                self.failed(_subject(flavor, image))
+            fields = _fields(flavor, image, verdict, eligible)
+            rows.append(tuple(fields[c] for c in columns))
+        if hosts is not None and any(
+            v.mode == core.PASSTHROUGH for _, v in judged
+        ):
+            inventory.warn_without_width(hosts, core.PASSTHROUGH)
         if stranded:
-            LOG.warning(
-                'No hypervisor can take these flavors now: %s',
+            output.LOG.warning(
+                'No hypervisor can take these flavors%s now: %s',
+                '' if image is None else f' with image {output.label(image)}',
                 ', '.join(stranded),
             )
         return columns, rows

@@ -1,22 +1,20 @@
-"""``openstack hypervisor maxphysaddr list``."""
+"""``openstack hypervisor maxphysaddr list|show``."""
 
 from __future__ import annotations
-
-import logging
 
 from osc_lib import exceptions as osc_exceptions
 from osc_lib.cli import format_columns
 from osc_lib.command import command
 
-from osc_maxphysaddr import common
 from osc_maxphysaddr import lazy
+from osc_maxphysaddr import options
+from osc_maxphysaddr import output
 
 # Loaded on first use: see osc_maxphysaddr.lazy.
 cloud = lazy.load('osc_maxphysaddr.cloud')
 core = lazy.load('osc_maxphysaddr.core')
 errors = lazy.load('osc_maxphysaddr.errors')
-
-LOG = logging.getLogger(__name__)
+inventory = lazy.load('osc_maxphysaddr.inventory')
 
 COLUMNS = (
     'ID',
@@ -26,6 +24,7 @@ COLUMNS = (
     'Bits',
     'Emulated',
     'Passthrough',
+    'Applies Width',
 )
 LONG_COLUMNS = ('CPU Vendor', 'CPU Model')
 UNKNOWN = 'unknown'
@@ -35,10 +34,15 @@ class ListHypervisorMaxphysaddr(command.Lister):
     _description = 'List hypervisors with their physical-address width'
     _epilog = (
         """One row a hypervisor: its reported address bits (from
-``cpu_info``; empty when the host reports none, e.g. libvirt older than
-8.7.0) and whether Placement gives it the ``COMPUTE_ADDRESS_SPACE_EMULATED``
-and ``COMPUTE_ADDRESS_SPACE_PASSTHROUGH`` traits (``unknown`` when Placement
-cannot be read).
+``cpu_info``; empty when the host reports none: a compute older than Nova
+29.0.0, which has both traits from 28.0.0 but reports no width and writes
+no ``<maxphysaddr>``, or libvirt older than 8.7.0) and whether Placement
+gives it the ``COMPUTE_ADDRESS_SPACE_EMULATED`` and
+``COMPUTE_ADDRESS_SPACE_PASSTHROUGH`` traits (``unknown`` when Placement
+cannot be read). **Applies Width** is False for a host that holds a mode
+trait but reports no width, as Nova 28.0.0 computes do: Nova schedules a
+passthrough guest there by the trait alone and the guest silently gets
+QEMU's default width; it is empty for a host without either trait.
 
 Hypervisors are read at compute microversion 2.87 (the last one with
 ``cpu_info``; older clouds at their newest), all pages followed, and traits
@@ -47,11 +51,13 @@ with the cloud. A summary of the widths goes to stderr (hidden by
 ``--quiet``).
 
 With ``--flavor``, a host is listed when Nova's scheduler would admit the
-flavor there and its guest boots there: at the flavor's width for emulate
-(for the host's CPU vendor), at the host's own width for passthrough (a host
-that reports no width is listed).
+flavor there and its guest boots there, for the host's CPU vendor, at the
+width it gets there: the flavor's for emulate, the host's own for
+passthrough and for emulate with ``cpu_mode = host-passthrough`` (a host
+that reports no width is then not listed). These are the rules of the
+flavor's Hosts count, whatever the host's state.
 """
-        + common.PLATFORM_HELP
+        + options.PLATFORM_HELP
     )
 
     def get_parser(self, prog_name):
@@ -59,7 +65,7 @@ that reports no width is listed).
         parser.add_argument(
             '--min-bits',
             metavar='<bits>',
-            type=common.bits_argument,
+            type=options.bits_argument,
             help='Only hosts that report at least this many address bits',
         )
         parser.add_argument(
@@ -75,7 +81,9 @@ that reports no width is listed).
             help="Only hosts that meet this flavor's maxphysaddr "
             "requirements (its mode's trait and, for emulate, at least its "
             'bits) and on which its guest boots, whatever their state '
-            '(name or ID); refused for a flavor whose status is an error, '
+            '(name or ID), by the same rules as its Hosts count; refused for '
+            'a flavor Nova cannot schedule as written (any error but the '
+            'guest not booting at its width, which is judged host by host), '
             'and a flavor without maxphysaddr keys lists every host with a '
             'warning',
         )
@@ -84,50 +92,26 @@ that reports no width is listed).
             action='store_true',
             help='Also list the CPU vendor and model',
         )
-        common.add_platform_options(parser)
+        options.add_platform_options(parser)
         return parser
 
     def take_action(self, parsed_args):
         conn = self.app.client_manager.sdk_connection
-        requirement = context = bits = None
+        requirement = None
         if parsed_args.flavor:
-            with errors.as_command_error('invalid request'):
-                platform = common.platform(conn, parsed_args)
-            with errors.as_command_error(
-                f'cannot read flavor {parsed_args.flavor}'
-            ):
-                (flavor,) = cloud.find_flavors(conn, [parsed_args.flavor])
-                specs = cloud.flavor_extra_specs(conn, flavor)
-                requirement = core.host_requirement(specs)
-                context = core.guest_context(flavor['ram'], specs, platform)
-                common.warn_devices(flavor, context)
-                diagnosis = core.diagnose(specs, context=context)
-                if isinstance(diagnosis.bits, int):
-                    bits = diagnosis.bits
-            if not diagnosis.configured:
-                # Say so: a typo in --flavor must not pass for a listing
-                # of that flavor's hosts.
-                LOG.warning(
-                    'Flavor %s has no maxphysaddr keys (not configured): '
-                    'every hypervisor is listed',
-                    common.label(flavor),
-                )
+            requirement = self._requirement(conn, parsed_args)
         with errors.as_command_error('cannot list hypervisors'):
-            inventory = cloud.read_inventory(conn)
-        if not inventory.traits_known:
-            LOG.warning('Traits are unknown: %s', inventory.placement_error)
+            hosts = inventory.read_inventory(conn)
+        if not hosts.traits_known:
+            output.LOG.warning('Traits are unknown: %s', hosts.placement_error)
             if parsed_args.mode or requirement:
                 raise osc_exceptions.CommandError(
                     'cannot filter by trait without Placement; run without '
                     '--mode and --flavor'
                 )
-
-        boots = None if context is None else core.boots_on(context, bits)
         columns = COLUMNS + (LONG_COLUMNS if parsed_args.long else ())
         rows = []
-        for hypervisor, host in zip(
-            inventory.hypervisors, inventory.hosts(), strict=True
-        ):
+        for host in hosts.hosts:
             if parsed_args.min_bits is not None and (
                 host.bits is None or host.bits < parsed_args.min_bits
             ):
@@ -136,31 +120,58 @@ that reports no width is listed).
                 core.MODE_TRAITS[parsed_args.mode] not in host.traits
             ):
                 continue
-            if requirement is not None and not (
-                requirement.admits(host.bits, host.traits) and boots(host)
-            ):
+            if requirement is not None and not requirement.admits(host):
                 continue
             row = [
-                hypervisor['id'],
-                hypervisor.get('hypervisor_hostname'),
+                host.id,
+                host.hostname,
                 host.state,
                 host.status,
                 host.bits,
-            ] + [
-                UNKNOWN if host.traits is None else trait in host.traits
-                for trait in core.MODE_TRAITS.values()
+                *_traits_held(host),
+                _applies_width(host),
             ]
             if parsed_args.long:
-                row += core.cpu_vendor_model(hypervisor.get('cpu_info'))
+                row += host.cpu
             rows.append(tuple(row))
         return columns, rows
+
+    def _requirement(self, conn, parsed_args):
+        """``--flavor``: the flavor's requirement, as its Hosts count's."""
+        with errors.as_command_error('invalid request'):
+            platform = options.platform(conn, parsed_args)
+        with errors.as_command_error(
+            f'cannot read flavor {parsed_args.flavor}'
+        ):
+            (flavor,) = cloud.find_flavors(conn, [parsed_args.flavor])
+            specs = cloud.flavor_extra_specs(conn, flavor)
+        context = core.guest_context(flavor['ram'], specs, platform)
+        verdict = core.diagnose_pair(specs, None, context)
+        if verdict.requirement is None:
+            raise osc_exceptions.CommandError(
+                f'Flavor {output.label(flavor)} cannot be scheduled as '
+                f'written: {verdict.status}'
+            )
+        for found in verdict.findings:
+            if found.code in ('device-bar-unknown', 'pci-alias-unreadable'):
+                output.LOG.warning(
+                    'Flavor %s: %s', output.label(flavor), found.message
+                )
+        if not verdict.configured:
+            # Say so: a typo in --flavor must not pass for a listing
+            # of that flavor's hosts.
+            output.LOG.warning(
+                'Flavor %s has no maxphysaddr keys (not configured): '
+                'every hypervisor is listed',
+                output.label(flavor),
+            )
+        return verdict.requirement
 
     def produce_output(self, parsed_args, column_names, data):
         """Print the table, then a summary of the widths on stderr."""
         data = list(data)
         result = super().produce_output(parsed_args, column_names, data)
-        if self.app.options.verbose_level >= 1:
-            self._summary(data)
+        self._summary(data)
         return result
 
     def _summary(self, rows):
@@ -170,7 +181,7 @@ that reports no width is listed).
             text += f', bits {min(widths)} to {max(widths)}'
         if len(widths) < len(rows):
             text += f', {len(rows) - len(widths)} reporting no bits'
-        self.app.stderr.write(text + '\n')
+        output.notice(text)
 
 
 SHOW_COLUMNS = (
@@ -187,7 +198,26 @@ SHOW_COLUMNS = (
 )
 
 
-class ShowHypervisorMaxphysaddr(command.ShowOne):
+def _applies_width(host) -> bool | str | None:
+    """Whether a host that may take maxphysaddr guests reports a width."""
+    if host.bits is not None:
+        return True
+    if host.traits is None:
+        return UNKNOWN
+    if any(t in host.traits for t in core.MODE_TRAITS.values()):
+        return False
+    return None
+
+
+def _traits_held(host) -> list:
+    """Whether the host holds each mode trait (``unknown`` if unknown)."""
+    return [
+        UNKNOWN if host.traits is None else trait in host.traits
+        for trait in core.MODE_TRAITS.values()
+    ]
+
+
+class ShowHypervisorMaxphysaddr(output.Checked, command.ShowOne):
     _description = (
         "Show a hypervisor's width and the servers that could not leave it"
     )
@@ -204,9 +234,10 @@ Servers are those of ``server maxphysaddr list`` on this hypervisor
 is the server pages, the hypervisor pages and one Placement request per
 trait.
 """
-        + common.TARGETS_NOTE
-        + common.PLATFORM_HELP
+        + options.TARGETS_NOTE
+        + options.PLATFORM_HELP
     )
+    check_message = 'No other host can take these servers now'
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
@@ -215,25 +246,19 @@ trait.
             metavar='<hypervisor>',
             help='Hypervisor to show (hostname or ID)',
         )
-        parser.add_argument(
-            '--check',
-            action='store_true',
-            help='Exit 1 when a server on the hypervisor has no target',
-        )
-        common.add_platform_options(parser)
+        options.add_check(parser, 'a server on the hypervisor has no target')
+        options.add_platform_options(parser)
         return parser
 
     def take_action(self, parsed_args):
         conn = self.app.client_manager.sdk_connection
         wanted = parsed_args.hypervisor
         with errors.as_command_error('invalid request'):
-            platform = common.platform(conn, parsed_args)
+            platform = options.platform(conn, parsed_args)
         with errors.as_command_error(f'cannot show hypervisor {wanted}'):
-            inventory = cloud.read_inventory(conn)
+            hosts = inventory.read_inventory(conn)
             matches = [
-                h
-                for h in inventory.hypervisors
-                if wanted in (str(h['id']), h.get('hypervisor_hostname'))
+                h for h in hosts.hosts if wanted in (str(h.id), h.hostname)
             ]
             if len(matches) != 1:
                 raise core.MaxphysaddrError(
@@ -243,21 +268,13 @@ trait.
                     else f'More than one hypervisor is named {wanted!r}; '
                     'use its ID instead.'
                 )
-            (hypervisor,) = matches
-            servers, _ = cloud.list_servers(
-                conn, node=hypervisor.get('hypervisor_hostname')
-            )
-        common.warn_placement(inventory)
-        placed = common.placed_servers(inventory, servers, platform)
-        host = inventory.hosts()[inventory.hypervisors.index(hypervisor)]
-        stranded = [common.label(p.server) for p in placed if p.targets == 0]
-        if parsed_args.check and stranded:
-            self.app.stderr.write(
-                'No other host can take these servers now: '
-                + ', '.join(stranded)
-                + '\n'
-            )
-            self._exit_code = 1
+            (host,) = matches
+            servers, _ = cloud.list_servers(conn, node=host.hostname)
+        inventory.warn_placement(hosts)
+        placed = core.placed_servers(hosts.hosts, servers, platform)
+        stranded = [output.label(p.server) for p in placed if p.targets == 0]
+        for label in stranded:
+            self.failed(label)
         traits = (
             UNKNOWN
             if host.traits is None
@@ -268,18 +285,13 @@ trait.
             )
         )
         return SHOW_COLUMNS, (
-            hypervisor['id'],
-            hypervisor.get('hypervisor_hostname'),
+            host.id,
+            host.hostname,
             host.state,
             host.status,
             host.bits,
             traits,
-            *core.cpu_vendor_model(hypervisor.get('cpu_info')),
+            *host.cpu,
             len(placed),
             format_columns.ListColumn(stranded),
         )
-
-    def run(self, parsed_args):
-        self._exit_code = 0
-        code = super().run(parsed_args)
-        return code or self._exit_code

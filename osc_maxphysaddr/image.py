@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 from osc_lib.cli import format_columns
 from osc_lib.command import command
 
-from osc_maxphysaddr import common
 from osc_maxphysaddr import lazy
+from osc_maxphysaddr import options
+from osc_maxphysaddr import output
+from osc_maxphysaddr import writes
 
 # Loaded on first use: see osc_maxphysaddr.lazy.
 cloud = lazy.load('osc_maxphysaddr.cloud')
 core = lazy.load('osc_maxphysaddr.core')
 errors = lazy.load('osc_maxphysaddr.errors')
-
-LOG = logging.getLogger(__name__)
 
 CHANGE_COLUMNS = (
     'Image ID',
@@ -59,19 +58,11 @@ def _image_positional(parser: argparse.ArgumentParser, many: bool) -> None:
     )
 
 
-def _dry_run(parser: argparse.ArgumentParser, what: str) -> None:
-    parser.add_argument(
-        '--dry-run',
-        action='store_true',
-        help=f'Show the properties that would be {what}; write nothing',
-    )
-
-
-class _ChangeImages(common.ChangeCommand):
+class _ChangeImages(writes.ChangeCommand):
     """Shared body of ``set`` and ``unset``.
 
     Each image gets one JSON-patch request (see
-    :class:`common.ChangeCommand` for the rest).
+    :class:`writes.ChangeCommand` for the rest).
     """
 
     noun = 'image'
@@ -84,7 +75,7 @@ class _ChangeImages(common.ChangeCommand):
     def check(self, conn, parsed_args, images, target) -> None:
         """Refuse or warn about the images' new state before writing."""
 
-    def targets(self, conn, parsed_args, found):
+    def desired(self, conn, parsed_args, found):
         target = self.target(parsed_args)
         self.check(conn, parsed_args, [image for image, _ in found], target)
         return [target for _ in found]
@@ -103,7 +94,7 @@ class _ChangeImages(common.ChangeCommand):
             cloud.patch_image(conn, image['id'], plan.json_patch())
         except errors.EXPECTED as exc:
             return errors.image_write_failure(
-                exc, f'image {common.label(image)}', _step(plan)
+                exc, f'image {output.label(image)}', _step(plan)
             )
         return None
 
@@ -144,11 +135,11 @@ from ``--mode`` is reported on stderr.
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         _image_positional(parser, many=True)
-        common.add_mode_option(parser)
+        options.add_mode_option(parser)
         parser.add_argument(
             '--bits',
             metavar='<bits>',
-            type=common.bits_argument,
+            type=options.bits_argument,
             help=f'Guest physical-address bits, {core.MIN_BITS} to '
             f'{core.MAX_BITS} (required with --mode emulate, refused with '
             'passthrough); better set on the flavor, since Nova does not '
@@ -167,15 +158,17 @@ from ``--mode`` is reported on stderr.
             action='store_true',
             help='Write a configuration whose status would be an error',
         )
-        _dry_run(parser, 'added, changed and removed')
+        options.add_dry_run(
+            parser, 'properties that would be added, changed and removed'
+        )
         return parser
 
     def validate(self, parsed_args):
-        core.Config(parsed_args.mode, parsed_args.bits)
+        options.config(parsed_args.mode, parsed_args.bits)
 
     def target(self, parsed_args):
         return core.image_properties(
-            core.Config(parsed_args.mode, parsed_args.bits)
+            options.config(parsed_args.mode, parsed_args.bits)
         )
 
     def check(self, conn, parsed_args, images, target):
@@ -188,11 +181,11 @@ from ``--mode`` is reported on stderr.
             diagnosis = core.diagnose_image(after)
             if diagnosis.is_error and not parsed_args.force:
                 refused.append(
-                    f'image {common.label(image)}: {diagnosis.status}'
+                    f'image {output.label(image)}: {diagnosis.status}'
                 )
             elif diagnosis.findings:
-                LOG.warning(
-                    'Image %s: %s', common.label(image), diagnosis.status
+                output.LOG.warning(
+                    'Image %s: %s', output.label(image), diagnosis.status
                 )
         if refused:
             raise core.MaxphysaddrError(
@@ -205,11 +198,26 @@ from ``--mode`` is reported on stderr.
                     (flavor, cloud.flavor_extra_specs(conn, flavor))
                     for flavor in cloud.find_flavors(conn, parsed_args.flavor)
                 ]
-            common.warn_mode_conflicts(
-                (flavor, specs, image, target)
-                for flavor, specs in flavors
-                for image in images
-            )
+            for flavor, specs in flavors:
+                for image in images:
+                    _warn_mode_conflict(flavor, specs, image, target)
+
+
+def _warn_mode_conflict(flavor, specs, image, props) -> None:
+    """Warn when Nova would refuse the flavor and the image together."""
+    conflict = core.mode_conflict(specs, props)
+    if conflict is not None:
+        output.LOG.warning(
+            'Flavor %s has %s=%s and image %s has %s=%s: Nova accepts '
+            'a boot of the two, then its scheduler raises '
+            'FlavorImageConflict and the server ends in ERROR.',
+            output.label(flavor),
+            core.MODE_KEY,
+            conflict[0],
+            output.label(image),
+            core.IMAGE_MODE_KEY,
+            conflict[1],
+        )
 
 
 class UnsetImageMaxphysaddr(_ChangeImages):
@@ -224,7 +232,7 @@ properties stay. Running it on an image without them writes nothing.
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         _image_positional(parser, many=True)
-        _dry_run(parser, 'removed')
+        options.add_dry_run(parser, 'properties that would be removed')
         return parser
 
     def target(self, parsed_args):

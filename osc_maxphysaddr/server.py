@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-
 from osc_lib.cli import format_columns
 from osc_lib.command import command
 
-from osc_maxphysaddr import common
 from osc_maxphysaddr import lazy
+from osc_maxphysaddr import options
+from osc_maxphysaddr import output
 
 # Loaded on first use: see osc_maxphysaddr.lazy.
 cloud = lazy.load('osc_maxphysaddr.cloud')
 core = lazy.load('osc_maxphysaddr.core')
 errors = lazy.load('osc_maxphysaddr.errors')
-
-LOG = logging.getLogger(__name__)
+inventory = lazy.load('osc_maxphysaddr.inventory')
 
 COLUMNS = ('ID', 'Name', 'Host', 'Mode', 'Bits', 'Status', 'Targets')
 LONG_COLUMNS = (
@@ -52,9 +50,9 @@ show FLAVOR --image IMAGE`` gives it for the flavor and image the server
 runs with, on the same guest platform); and how many hosts could take it
 if its host were drained.
 """
-        + common.TARGETS_NOTE
+        + options.TARGETS_NOTE
         + READ_NOTE
-        + common.PLATFORM_HELP
+        + options.PLATFORM_HELP
     )
 
     def get_parser(self, prog_name):
@@ -77,13 +75,13 @@ if its host were drained.
             help='Also list the flavor name and RAM, the CPU vendor and '
             f'model of the host, and up to {TARGET_NAMES} target hosts',
         )
-        common.add_platform_options(parser)
+        options.add_platform_options(parser)
         return parser
 
     def take_action(self, parsed_args):
         conn = self.app.client_manager.sdk_connection
         with errors.as_command_error('invalid request'):
-            platform = common.platform(conn, parsed_args)
+            platform = options.platform(conn, parsed_args)
         with errors.as_command_error('cannot list servers'):
             project_id = None
             if parsed_args.project:
@@ -91,21 +89,21 @@ if its host were drained.
             servers, _ = cloud.list_servers(
                 conn, host=parsed_args.host, project_id=project_id
             )
-            inventory = cloud.read_inventory(conn)
-        common.warn_placement(inventory)
-        placed = common.placed_servers(inventory, servers, platform)
+            hosts = inventory.read_inventory(conn)
+        inventory.warn_placement(hosts)
+        placed = core.placed_servers(hosts.hosts, servers, platform)
         columns = COLUMNS + (LONG_COLUMNS if parsed_args.long else ())
-        rows = [_row(inventory, p, parsed_args.long) for p in placed]
-        stranded = [common.label(p.server) for p in placed if p.targets == 0]
+        rows = [_row(p, parsed_args.long) for p in placed]
+        stranded = [output.label(p.server) for p in placed if p.targets == 0]
         if stranded:
-            LOG.warning(
+            output.LOG.warning(
                 'No other host can take these servers now: %s',
                 ', '.join(stranded),
             )
         return columns, rows
 
 
-def _row(inventory, placed, long):
+def _row(placed, long):
     server = placed.server
     row = [
         server['id'],
@@ -117,24 +115,16 @@ def _row(inventory, placed, long):
         placed.targets,
     ]
     if long:
-        hypervisors = inventory.hypervisors
-        cpu = (None, None)
-        if placed.position is not None:
-            cpu = core.cpu_vendor_model(
-                hypervisors[placed.position].get('cpu_info')
-            )
+        host = placed.host
         names = (
             []
             if placed.reach is None
-            else [
-                hypervisors[i].get('hypervisor_hostname')
-                for i in placed.reach.first(TARGET_NAMES)
-            ]
+            else [h.hostname for h in placed.reach.first(TARGET_NAMES)]
         )
         row += [
             server['flavor'],
             server['ram'],
-            *cpu,
+            *((None, None) if host is None else host.cpu),
             format_columns.ListColumn(names),
         ]
     return tuple(row)

@@ -15,13 +15,16 @@ parse, call this, call the cloud and format. One module per concern (Nova
 ``address_space``
     whether QEMU starts and the firmware places every BAR at a width
 ``guest``
-    a flavor's guest for that model: devices, platform, CPU vendor
+    a flavor's guest for that model: devices, platform, CPU mode, and the
+    width it gets on a host
 ``hosts``
     hypervisors as the rules see them, read from ``cpu_info``
 ``scheduler``
-    which hosts admit a flavor, and capacity planning (``--bits auto``)
+    the one host engine (which hosts take a guest), and the auto width
 ``images``
-    the width on Glance images, and the verdict of a flavor+image pair
+    the width on Glance images, and the verdict of a flavor+image pair:
+    the one judgement every command shows (a flavor alone has an empty
+    image)
 ``migration``
     where a running guest can go: the targets of a move off its host
 
@@ -42,12 +45,13 @@ from osc_maxphysaddr.core.address_space import PC
 from osc_maxphysaddr.core.address_space import Q35
 from osc_maxphysaddr.core.address_space import UEFI
 from osc_maxphysaddr.core.address_space import format_bytes
+from osc_maxphysaddr.core.address_space import parse_seabios_version
+from osc_maxphysaddr.core.address_space import parse_size
 from osc_maxphysaddr.core.diagnosis import Diagnosis
 from osc_maxphysaddr.core.diagnosis import diagnose
 from osc_maxphysaddr.core.extra_specs_ops import BREAKS_FILTER
 from osc_maxphysaddr.core.extra_specs_ops import CAN_MATCH
 from osc_maxphysaddr.core.extra_specs_ops import MATCHES_NOTHING
-from osc_maxphysaddr.core.extra_specs_ops import capability_can_match
 from osc_maxphysaddr.core.extra_specs_ops import capability_matches
 from osc_maxphysaddr.core.extra_specs_ops import check_requirement
 from osc_maxphysaddr.core.findings import ERROR
@@ -57,23 +61,31 @@ from osc_maxphysaddr.core.findings import RULES
 from osc_maxphysaddr.core.findings import WARNING
 from osc_maxphysaddr.core.findings import Finding
 from osc_maxphysaddr.core.findings import Rule
+from osc_maxphysaddr.core.guest import CPU_MODES
+from osc_maxphysaddr.core.guest import CUSTOM
+from osc_maxphysaddr.core.guest import DEFAULT_CPU_MODE
+from osc_maxphysaddr.core.guest import HOST_MODEL
+from osc_maxphysaddr.core.guest import HOST_PASSTHROUGH
 from osc_maxphysaddr.core.guest import PCI_ALIAS_KEY
 from osc_maxphysaddr.core.guest import GuestContext
 from osc_maxphysaddr.core.guest import Platform
 from osc_maxphysaddr.core.guest import Region
 from osc_maxphysaddr.core.guest import device_findings
 from osc_maxphysaddr.core.guest import guest_context
+from osc_maxphysaddr.core.guest import guest_width
 from osc_maxphysaddr.core.guest import layout
+from osc_maxphysaddr.core.guest import model_findings
 from osc_maxphysaddr.core.guest import parse_aliases
-from osc_maxphysaddr.core.guest import parse_device_bar
-from osc_maxphysaddr.core.guest import platform_from
-from osc_maxphysaddr.core.guest import vendor_from_cpu_info
 from osc_maxphysaddr.core.guest import width_finding
+from osc_maxphysaddr.core.guest import width_follows_host
 from osc_maxphysaddr.core.hosts import ENABLED
 from osc_maxphysaddr.core.hosts import UP
 from osc_maxphysaddr.core.hosts import Host
 from osc_maxphysaddr.core.hosts import bits_from_cpu_info
 from osc_maxphysaddr.core.hosts import cpu_vendor_model
+from osc_maxphysaddr.core.hosts import host_from
+from osc_maxphysaddr.core.hosts import vendor_from_cpu_info
+from osc_maxphysaddr.core.hosts import without_width
 from osc_maxphysaddr.core.images import FILTER_PROPERTIES
 from osc_maxphysaddr.core.images import IMAGE_BITS_KEY
 from osc_maxphysaddr.core.images import IMAGE_KEYS
@@ -89,18 +101,20 @@ from osc_maxphysaddr.core.images import mode_conflict
 from osc_maxphysaddr.core.migration import IMAGE_PROPERTIES
 from osc_maxphysaddr.core.migration import SERVER_SPEC_KEYS
 from osc_maxphysaddr.core.migration import Configuration
-from osc_maxphysaddr.core.migration import Cpu
 from osc_maxphysaddr.core.migration import Finder
+from osc_maxphysaddr.core.migration import PlacedServer
 from osc_maxphysaddr.core.migration import Reach
 from osc_maxphysaddr.core.migration import configuration
-from osc_maxphysaddr.core.migration import guest_bits
+from osc_maxphysaddr.core.migration import placed_servers
 from osc_maxphysaddr.core.nova_platform import IMAGE_PLATFORM_KEYS
 from osc_maxphysaddr.core.nova_platform import image_platform
+from osc_maxphysaddr.core.scheduler import AutoWidth
 from osc_maxphysaddr.core.scheduler import HostRequirement
+from osc_maxphysaddr.core.scheduler import NoReportingHost
+from osc_maxphysaddr.core.scheduler import NoWidthBoots
 from osc_maxphysaddr.core.scheduler import auto_bits
 from osc_maxphysaddr.core.scheduler import auto_pool
-from osc_maxphysaddr.core.scheduler import boots_on
-from osc_maxphysaddr.core.scheduler import host_requirement
+from osc_maxphysaddr.core.scheduler import auto_width
 from osc_maxphysaddr.core.scheduler import takers
 from osc_maxphysaddr.core.specs import BITS_KEY
 from osc_maxphysaddr.core.specs import CAPABILITY_KEY
@@ -117,18 +131,69 @@ from osc_maxphysaddr.core.specs import REQUIRED
 from osc_maxphysaddr.core.specs import TRAIT_KEYS
 from osc_maxphysaddr.core.specs import Change
 from osc_maxphysaddr.core.specs import Config
+from osc_maxphysaddr.core.specs import EmulateNeedsBits
 from osc_maxphysaddr.core.specs import MaxphysaddrError
+from osc_maxphysaddr.core.specs import PassthroughTakesNoBits
 from osc_maxphysaddr.core.specs import SpecPlan
-from osc_maxphysaddr.core.specs import apply
 from osc_maxphysaddr.core.specs import capability_for
-from osc_maxphysaddr.core.specs import other_mode
 from osc_maxphysaddr.core.specs import parse_bits
 from osc_maxphysaddr.core.specs import plan
 
 __all__ = [
     'AMD',
-    'INTEL',
     'BIOS',
+    'DEFAULT_FIRMWARE',
+    'DEFAULT_MACHINE_TYPE',
+    'FIRMWARES',
+    'GIB',
+    'INTEL',
+    'MACHINE_TYPES',
+    'MIB',
+    'PC',
+    'Q35',
+    'UEFI',
+    'format_bytes',
+    'parse_seabios_version',
+    'parse_size',
+    'Diagnosis',
+    'diagnose',
+    'BREAKS_FILTER',
+    'CAN_MATCH',
+    'MATCHES_NOTHING',
+    'capability_matches',
+    'check_requirement',
+    'ERROR',
+    'NOT_CONFIGURED',
+    'OK',
+    'RULES',
+    'WARNING',
+    'Finding',
+    'Rule',
+    'CPU_MODES',
+    'CUSTOM',
+    'DEFAULT_CPU_MODE',
+    'HOST_MODEL',
+    'HOST_PASSTHROUGH',
+    'PCI_ALIAS_KEY',
+    'GuestContext',
+    'Platform',
+    'Region',
+    'device_findings',
+    'guest_context',
+    'guest_width',
+    'layout',
+    'model_findings',
+    'parse_aliases',
+    'width_finding',
+    'width_follows_host',
+    'ENABLED',
+    'UP',
+    'Host',
+    'bits_from_cpu_info',
+    'cpu_vendor_model',
+    'host_from',
+    'vendor_from_cpu_info',
+    'without_width',
     'FILTER_PROPERTIES',
     'IMAGE_BITS_KEY',
     'IMAGE_KEYS',
@@ -141,84 +206,44 @@ __all__ = [
     'image_plan',
     'image_properties',
     'mode_conflict',
+    'IMAGE_PROPERTIES',
+    'SERVER_SPEC_KEYS',
+    'Configuration',
+    'Finder',
+    'PlacedServer',
+    'Reach',
+    'configuration',
+    'placed_servers',
+    'IMAGE_PLATFORM_KEYS',
+    'image_platform',
+    'HostRequirement',
+    'NoReportingHost',
+    'NoWidthBoots',
+    'AutoWidth',
+    'auto_bits',
+    'auto_width',
+    'auto_pool',
+    'takers',
     'BITS_KEY',
     'CAPABILITY_KEY',
-    'DEFAULT_FIRMWARE',
-    'DEFAULT_MACHINE_TYPE',
     'EMULATE',
-    'ENABLED',
-    'ERROR',
-    'FIRMWARES',
     'FORBIDDEN',
-    'GIB',
-    'MACHINE_TYPES',
-    'IMAGE_PROPERTIES',
     'MANAGED_KEYS',
     'MAX_BITS',
-    'MIB',
     'MIN_BITS',
-    'MODES',
     'MODE_KEY',
     'MODE_TRAITS',
-    'NOT_CONFIGURED',
-    'OK',
+    'MODES',
     'PASSTHROUGH',
-    'PC',
-    'PCI_ALIAS_KEY',
-    'Q35',
     'REQUIRED',
-    'RULES',
     'TRAIT_KEYS',
-    'UEFI',
-    'UP',
-    'WARNING',
     'Change',
     'Config',
-    'Configuration',
-    'Cpu',
-    'Diagnosis',
-    'Finder',
-    'Finding',
-    'GuestContext',
-    'Host',
-    'HostRequirement',
+    'EmulateNeedsBits',
+    'PassthroughTakesNoBits',
     'MaxphysaddrError',
-    'IMAGE_PLATFORM_KEYS',
-    'Platform',
-    'Region',
-    'SERVER_SPEC_KEYS',
-    'Reach',
-    'Rule',
     'SpecPlan',
-    'apply',
-    'auto_bits',
-    'auto_pool',
-    'bits_from_cpu_info',
-    'boots_on',
-    'BREAKS_FILTER',
-    'CAN_MATCH',
-    'MATCHES_NOTHING',
-    'capability_can_match',
     'capability_for',
-    'capability_matches',
-    'check_requirement',
-    'configuration',
-    'cpu_vendor_model',
-    'device_findings',
-    'diagnose',
-    'format_bytes',
-    'guest_context',
-    'guest_bits',
-    'host_requirement',
-    'layout',
-    'other_mode',
-    'parse_aliases',
     'parse_bits',
-    'parse_device_bar',
     'plan',
-    'image_platform',
-    'platform_from',
-    'takers',
-    'vendor_from_cpu_info',
-    'width_finding',
 ]

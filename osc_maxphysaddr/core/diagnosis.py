@@ -5,14 +5,17 @@
   is refused before libvirt 9.2.0 and gets QEMU's default width after.
 * A ``capabilities:`` value Nova cannot parse as ``<operator> <operand>``
   matches no host, or breaks the filter (see :mod:`.extra_specs_ops`).
-* With the flavor's guest (:class:`.guest.GuestContext`), an emulated
-  width must let QEMU start and the firmware place every device BAR
-  (:mod:`.address_space`), for Intel and AMD guest CPUs alike.
+* Numbered request groups and ``hw:pmem`` are reported as not judged.
+
+Whether the guest boots at its width is judged with its image
+(:func:`.images.diagnose_pair`, an absent image being an empty one), the
+one verdict every command shows.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 
 from osc_maxphysaddr.core.extra_specs_ops import BREAKS_FILTER
@@ -21,10 +24,6 @@ from osc_maxphysaddr.core.extra_specs_ops import check_requirement
 from osc_maxphysaddr.core.findings import Finding
 from osc_maxphysaddr.core.findings import Judged
 from osc_maxphysaddr.core.findings import finding
-from osc_maxphysaddr.core.guest import GuestContext
-from osc_maxphysaddr.core.guest import Platform
-from osc_maxphysaddr.core.guest import guest_context
-from osc_maxphysaddr.core.guest import model_findings
 from osc_maxphysaddr.core.specs import BITS_KEY
 from osc_maxphysaddr.core.specs import CAPABILITY_KEY
 from osc_maxphysaddr.core.specs import EMULATE
@@ -39,6 +38,12 @@ from osc_maxphysaddr.core.specs import PASSTHROUGH
 from osc_maxphysaddr.core.specs import REQUIRED
 from osc_maxphysaddr.core.specs import TRAIT_KEYS
 from osc_maxphysaddr.core.specs import capability_for
+
+#: Nova's numbered and named request groups (nova/scheduler/utils.py
+#: ResourceRequest: ``resources<suffix>:`` and ``trait<suffix>:``).
+_GROUP_KEY = re.compile(r'(resources|trait)([1-9][0-9]*|_[A-Za-z0-9_-]+):')
+#: The flavor extra spec of virtual persistent memory.
+PMEM_KEY = 'hw:pmem'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,21 +156,14 @@ def forbidden_traits(specs: Mapping[str, str]) -> tuple[str, ...]:
     )
 
 
-def diagnose(
-    specs: Mapping[str, str],
-    ram_mib: int | None = None,
-    context: GuestContext | None = None,
-) -> Diagnosis:
+def diagnose(specs: Mapping[str, str]) -> Diagnosis:
     """Read a flavor's extra specs back into a maxphysaddr diagnosis.
 
     Every key is read as Nova reads it: the mode is compared raw, the bits
     go through ``int()``, a ``trait:`` value counts only when it is exactly
-    ``required`` or ``forbidden``. With the flavor's guest (``context``; or
-    its RAM alone, on Nova's default platform) an emulated width is also
-    checked by the address-space model: see :func:`.guest.width_finding`.
+    ``required`` or ``forbidden``. Whether the guest boots at its width is
+    :func:`.images.diagnose_pair`'s part.
     """
-    if context is None and ram_mib is not None:
-        context = guest_context(ram_mib, specs, Platform())
     present = [k for k in MANAGED_KEYS if k in specs]
     raw_mode = specs.get(MODE_KEY)
     # hardware._get_unique_flavor_image_meta returns ``flavor_value or
@@ -221,12 +219,13 @@ def diagnose(
             errors += cap_errors
             warnings += cap_warnings
 
-    if context is not None and known_mode is not None:
-        model_errors, model_warnings = model_findings(
-            context, known_mode, valid_bits
+    groups = sorted(k for k in specs if _GROUP_KEY.match(k))
+    if groups:
+        warnings.append(
+            finding('numbered-groups-not-judged', keys=', '.join(groups))
         )
-        errors += model_errors
-        warnings += model_warnings
+    if PMEM_KEY in specs and known_mode is not None:
+        warnings.append(finding('pmem-not-modelled'))
 
     return Diagnosis(
         mode=raw_mode,

@@ -114,8 +114,3 @@ def check_requirement(requirement: str) -> str:
     if any(capability_matches(w, requirement) for w in _WIDTHS):
         return CAN_MATCH
     return MATCHES_NOTHING
-
-
-def capability_can_match(requirement: str) -> bool:
-    """Whether some reported width satisfies the requirement."""
-    return check_requirement(requirement) == CAN_MATCH

@@ -58,14 +58,17 @@ RULES = {
         ),
         # libvirt's docs/formatdomain.rst (<maxphysaddr>): bits is
         # optional for mode='emulate' only since 9.2.0; older libvirt
-        # refuses the domain XML. Without bits libvirt has no width to put
-        # in -cpu phys-bits=, so QEMU's default applies.
+        # refuses the domain XML. Without bits libvirt 9.2.0+ writes
+        # host-phys-bits=off (qemu_command.c qemuBuildCpuCommandLine; test
+        # cpu-phys-bits-emulate-bare.x86_64-latest.args), which overrides
+        # the host model's own host-phys-bits=on, so x86_cpu_realizefn
+        # falls back to TCG_PHYS_ADDR_BITS (40).
         Rule(
             'emulate-without-bits',
             ERROR,
             f'emulate mode without {BITS_KEY}: libvirt older than 9.2.0 '
-            "refuses the guest, 9.2.0 and later boot it with QEMU's default "
-            'width, so the guest never gets a chosen width',
+            'refuses the guest, 9.2.0 and later pass host-phys-bits=off, so '
+            "the guest gets QEMU's fallback of 40 bits on every CPU mode",
         ),
         # src/qemu/qemu_validate.c: "CPU maximum physical address bits
         # number specification cannot be used with mode='passthrough'".
@@ -75,9 +78,12 @@ RULES = {
             f'passthrough mode cannot take {BITS_KEY}: libvirt refuses a '
             'width with passthrough, so the guest does not boot',
         ),
-        # The bits go through int() in the libvirt driver
-        # (_get_guest_cpu_config_maxphysaddr) and '>= ' + bits through
-        # float() in ComputeCapabilitiesFilter.
+        # Three failure points (Nova 29.0.0 to 34.0.0): '42.0' passes the
+        # scheduler (extra_specs_ops '>=' is float() >= float()) and fails
+        # int() in the compute's _get_guest_cpu_config_maxphysaddr; 'forty'
+        # makes float() raise inside ComputeCapabilitiesFilter (server
+        # ERROR); '' gives '>= ' with no operand, which matches no host
+        # (NoValidHost), as does 60 (above QEMU's 52).
         Rule(
             'invalid-bits',
             ERROR,
@@ -155,7 +161,36 @@ RULES = {
             'devices-lose-bars',
             ERROR,
             'at {bits} bits {reason}, so passed-through devices lose their '
-            'BARs (the firmware cannot place them): {fix}',
+            'BARs (the firmware cannot place them within reach): {fix}',
+        ),
+        Rule(
+            'emulate-width-follows-host',
+            WARNING,
+            'on compute nodes with [libvirt] cpu_mode = host-passthrough '
+            "the guest gets its host's width, not {bits} bits (libvirt 9.0 "
+            'and QEMU 7.2, measured): the width only selects hosts that '
+            "report at least {bits}, and the guest's width follows the host "
+            'it starts on',
+        ),
+        # Nova's ResourceRequest reads resources<N>: and trait<N>: (and
+        # named suffixes) as request groups of their own, each satisfied by
+        # one resource provider, with group_policy; the plugin only reads
+        # the unnumbered trait: keys.
+        Rule(
+            'numbered-groups-not-judged',
+            WARNING,
+            'the request groups {keys} are not judged: Hosts counts hosts '
+            'by the unnumbered trait: keys and the width alone',
+        ),
+        # nova/virt/libvirt/driver.py _guest_add_vpmems adds <maxMemory>,
+        # which puts a device-memory region before the 64-bit PCI hole.
+        Rule(
+            'pmem-not-modelled',
+            WARNING,
+            'hw:pmem gives the guest a device-memory region (libvirt '
+            '<maxMemory>) before the 64-bit PCI hole, which the address-'
+            'space model does not lay out: whether the guest boots at its '
+            'width is not checked',
         ),
         Rule(
             'device-bar-unknown',
@@ -252,7 +287,7 @@ IMAGE_RULES = {
             f'emulate mode without {_IMAGE_BITS}: the width must come '
             f"from the flavor's {BITS_KEY}; with a flavor without one, "
             'libvirt older than 9.2.0 refuses the guest and 9.2.0 and later '
-            "boot it with QEMU's default width",
+            "give it QEMU's fallback of 40 bits (host-phys-bits=off)",
         ),
         Rule(
             'flavor-image-mode-conflict',
@@ -266,9 +301,8 @@ IMAGE_RULES = {
             'pair-emulate-without-bits',
             ERROR,
             'emulate mode with no width on the flavor or the image: libvirt '
-            'older than 9.2.0 refuses the guest, 9.2.0 and later boot it '
-            "with QEMU's default width, so the guest never gets a chosen "
-            'width',
+            'older than 9.2.0 refuses the guest and 9.2.0 and later give it '
+            "QEMU's fallback of 40 bits (host-phys-bits=off)",
         ),
         Rule(
             'pair-passthrough-with-bits',
@@ -287,6 +321,14 @@ IMAGE_RULES = {
             'does not know (machine types: pc, pc-i440fx-*, q35, pc-q35-*; '
             "firmware: bios, uefi): the guest's address space is not "
             'checked',
+        ),
+        # A boot-from-volume server's image is "" at compute 2.98: the
+        # volume's image properties, which Nova applies, are not shown.
+        Rule(
+            'image-not-visible',
+            WARNING,
+            'the server boots from a volume, whose image properties Nova '
+            "does not show: the verdict is the flavor's alone",
         ),
         Rule(
             'image-bits-ignored',

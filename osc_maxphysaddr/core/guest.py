@@ -12,6 +12,9 @@ The model (:mod:`.address_space`) needs more than a flavor says:
   :class:`Platform`, Nova's defaults otherwise. An image's
   ``hw_machine_type`` and ``hw_firmware_type`` win over it, as in Nova:
   :func:`.nova_platform.image_platform`.
+* **CPU mode**: Nova's ``[libvirt]cpu_mode``, also configuration the API
+  does not show; with ``host-passthrough`` an emulate guest gets its host's
+  width, not its own (:func:`width_follows_host`).
 * **CPU vendor**: each hypervisor's ``cpu_info`` vendor. Where no host is
   read, the stricter of Intel and AMD: a width passes only when it works
   for both (they differ near 1 TiB and in which widths OVMF trusts).
@@ -21,53 +24,38 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from collections.abc import Sequence
 
-from osc_maxphysaddr.core.address_space import AMD
+from osc_maxphysaddr.core.address_space import BIOS
 from osc_maxphysaddr.core.address_space import DEFAULT_FIRMWARE
 from osc_maxphysaddr.core.address_space import DEFAULT_MACHINE_TYPE
-from osc_maxphysaddr.core.address_space import FIRMWARES
-from osc_maxphysaddr.core.address_space import INTEL
-from osc_maxphysaddr.core.address_space import MACHINE_TYPES
 from osc_maxphysaddr.core.address_space import UEFI
 from osc_maxphysaddr.core.address_space import VENDORS
 from osc_maxphysaddr.core.address_space import Guest
 from osc_maxphysaddr.core.address_space import Verdict
 from osc_maxphysaddr.core.address_space import bar_size
 from osc_maxphysaddr.core.address_space import ovmf_window
-from osc_maxphysaddr.core.address_space import parse_size
 from osc_maxphysaddr.core.address_space import qemu_layout
+from osc_maxphysaddr.core.address_space import seabios_placement
+from osc_maxphysaddr.core.address_space import seabios_rules
 from osc_maxphysaddr.core.address_space import verdict
 from osc_maxphysaddr.core.findings import Finding
 from osc_maxphysaddr.core.findings import finding
 from osc_maxphysaddr.core.specs import EMULATE
 from osc_maxphysaddr.core.specs import MAX_BITS
 from osc_maxphysaddr.core.specs import MIN_BITS
+from osc_maxphysaddr.core.specs import PASSTHROUGH
 from osc_maxphysaddr.core.specs import MaxphysaddrError
 
 #: The flavor extra spec naming the PCI devices passed through.
 PCI_ALIAS_KEY = 'pci_passthrough:alias'
-#: The command-line option that gives a device's BAR size.
-DEVICE_BAR_OPTION = '--device-bar'
 
-#: cpu_info vendor as libvirt reports it (its cpu_map vendor names), and
-#: the CPUID vendor strings, to the model's vendors.
-_VENDOR_NAMES = {
-    'intel': INTEL,
-    'genuineintel': INTEL,
-    'amd': AMD,
-    'authenticamd': AMD,
-}
-
-
-def vendor_from_cpu_info(name: object) -> str | None:
-    """The model's vendor for a hypervisor's ``cpu_info`` vendor, or None.
-
-    None (unknown or absent) means "the stricter of Intel and AMD".
-    """
-    if not isinstance(name, str):
-        return None
-    return _VENDOR_NAMES.get(name.strip().lower())
+#: Nova's ``[libvirt]cpu_mode``: the guest CPU libvirt asks QEMU for.
+#: Nova's default for x86 kvm and qemu is host-model.
+HOST_PASSTHROUGH = 'host-passthrough'
+HOST_MODEL = 'host-model'
+CUSTOM = 'custom'
+CPU_MODES = (HOST_PASSTHROUGH, HOST_MODEL, CUSTOM)
+DEFAULT_CPU_MODE = HOST_MODEL
 
 
 def parse_aliases(value: str) -> tuple[tuple[str, int], ...]:
@@ -88,24 +76,6 @@ def parse_aliases(value: str) -> tuple[tuple[str, int], ...]:
     return tuple(pairs)
 
 
-def parse_device_bar(text: str) -> tuple[str, int]:
-    """``ALIAS=SIZE`` of ``--device-bar`` as (alias, bytes)."""
-    alias, equals, size = text.partition('=')
-    if not equals or not alias.strip():
-        raise MaxphysaddrError(
-            f'{DEVICE_BAR_OPTION} {text!r}: write ALIAS=SIZE, such as '
-            'h100=128GiB'
-        )
-    return alias.strip(), _size(size, f'{DEVICE_BAR_OPTION} {text!r}')
-
-
-def _size(value: object, where: str) -> int:
-    try:
-        return parse_size(str(value))
-    except MaxphysaddrError as exc:
-        raise MaxphysaddrError(f'{where}: {exc}') from None
-
-
 @dataclasses.dataclass(frozen=True)
 class Platform:
     """What the cloud's Nova configuration gives every guest."""
@@ -114,6 +84,10 @@ class Platform:
     firmware: str = DEFAULT_FIRMWARE
     #: alias -> BAR size in bytes
     device_bars: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    #: Nova's ``[libvirt]cpu_mode`` on the compute nodes
+    cpu_mode: str = DEFAULT_CPU_MODE
+    #: the SeaBIOS version of every host, or None: any (the stricter rule)
+    seabios: tuple[int, ...] | None = None
 
     def bar(self, alias: str) -> int | None:
         """The BAR size of an alias, or None when it is not known.
@@ -126,68 +100,6 @@ class Platform:
             if key in self.device_bars:
                 return self.device_bars[key]
         return None
-
-
-def _choice(value: object, choices: Sequence[str], where: str) -> str:
-    text = str(value).strip().lower()
-    if text not in choices:
-        raise MaxphysaddrError(
-            f'{where} must be one of {", ".join(choices)}, not {value!r}'
-        )
-    return text
-
-
-def platform_from(
-    section: Mapping[str, object] | None = None,
-    machine: str | None = None,
-    firmware: str | None = None,
-    device_bars: Sequence[str] = (),
-) -> Platform:
-    """The platform from a ``maxphysaddr:`` config section and options.
-
-    Options win over the section, the section over Nova's defaults. Any
-    malformed value raises :class:`MaxphysaddrError` naming it.
-    """
-    section = section or {}
-    if not isinstance(section, Mapping):
-        raise MaxphysaddrError(
-            'the maxphysaddr section of clouds.yaml must be a mapping'
-        )
-    unknown = set(section) - {'machine_type', 'firmware', 'device_bars'}
-    if unknown:
-        raise MaxphysaddrError(
-            'the maxphysaddr section of clouds.yaml has unknown keys: '
-            + ', '.join(sorted(unknown))
-            + ' (known: machine_type, firmware, device_bars)'
-        )
-    where = 'maxphysaddr: {} in clouds.yaml'
-    if machine is None and 'machine_type' in section:
-        machine = _choice(
-            section['machine_type'],
-            MACHINE_TYPES,
-            where.format('machine_type'),
-        )
-    if firmware is None and 'firmware' in section:
-        firmware = _choice(
-            section['firmware'], FIRMWARES, where.format('firmware')
-        )
-    configured = section.get('device_bars') or {}
-    if not isinstance(configured, Mapping):
-        raise MaxphysaddrError(
-            f'{where.format("device_bars")} must map aliases to sizes'
-        )
-    bars = {
-        str(alias): _size(size, where.format(f'device_bars: {alias}'))
-        for alias, size in configured.items()
-    }
-    bars.update(parse_device_bar(text) for text in device_bars)
-    return Platform(
-        machine=_choice(
-            machine or DEFAULT_MACHINE_TYPE, MACHINE_TYPES, 'machine type'
-        ),
-        firmware=_choice(firmware or DEFAULT_FIRMWARE, FIRMWARES, 'firmware'),
-        device_bars=bars,
-    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,8 +121,8 @@ class GuestContext:
 
     @property
     def checks_devices(self) -> bool:
-        """Whether BAR placement is modelled (UEFI firmware only)."""
-        return self.platform.firmware == UEFI
+        """Whether BAR placement is modelled: OVMF's and SeaBIOS's."""
+        return self.platform.firmware in (UEFI, BIOS)
 
     def guest(self, vendor: str) -> Guest:
         return Guest(
@@ -219,6 +131,7 @@ class GuestContext:
             vendor,
             self.platform.firmware,
             self.bars,
+            self.platform.seabios,
         )
 
     def verdict(self, bits: int, vendor: str | None = None) -> Verdict:
@@ -311,24 +224,60 @@ def width_finding(
     )
 
 
+def width_follows_host(mode: str | None, cpu_mode: str) -> bool:
+    """Whether a guest in ``mode`` gets its host's width, not its own.
+
+    Passthrough always does: libvirt writes ``host-phys-bits=on`` on every
+    CPU mode and QEMU honours it under KVM. So does emulate on
+    ``[libvirt]cpu_mode = host-passthrough``: libvirt 9.0 writes
+    ``-cpu host,...,phys-bits=N`` without ``host-phys-bits=off``, and
+    QEMU 7.2's ``host`` CPU model turns ``host-phys-bits`` on, so N is
+    ignored (measured with Debian 12's libvirt 9.0 and QEMU 7.2 under KVM;
+    the guide's platform section has the table).
+    """
+    return mode == PASSTHROUGH or (
+        mode == EMULATE and cpu_mode == HOST_PASSTHROUGH
+    )
+
+
+def guest_width(
+    mode: str | None, bits: int | None, cpu_mode: str, host_bits: int | None
+) -> int | None:
+    """The width a guest in ``mode`` at ``bits`` gets on a host.
+
+    None when it is unknown: no mode (QEMU's default), or a width that
+    follows a host that reports none.
+    """
+    if width_follows_host(mode, cpu_mode):
+        return host_bits
+    return bits if mode == EMULATE else None
+
+
 def model_findings(
     context: GuestContext, mode: str, bits: int | None
 ) -> tuple[list[Finding], list[Finding]]:
     """The model's (errors, warnings) for a guest in ``mode`` at ``bits``.
 
-    An emulated width must let the guest boot (:func:`width_finding`);
-    devices the model cannot check are warnings.
+    An emulated width must let the guest boot (:func:`width_finding`),
+    except where the guest gets its host's width instead
+    (:func:`width_follows_host`): that is a warning, and whether the guest
+    boots is judged on each host at its own width. Devices the model
+    cannot check are warnings.
     """
     errors = []
+    warnings = []
     if mode == EMULATE and bits is not None:
-        too_few = width_finding(context, bits)
-        if too_few is not None:
-            errors.append(too_few)
-    return errors, device_findings(context)
+        if width_follows_host(mode, context.platform.cpu_mode):
+            warnings.append(finding('emulate-width-follows-host', bits=bits))
+        else:
+            too_few = width_finding(context, bits)
+            if too_few is not None:
+                errors.append(too_few)
+    return errors, warnings + device_findings(context)
 
 
 def device_findings(context: GuestContext) -> list[Finding]:
-    """Warnings about devices the model cannot check (UEFI only)."""
+    """Warnings about devices the model cannot check."""
     if not context.checks_devices:
         return []
     found = []
@@ -381,7 +330,23 @@ def layout(
             plan.hole64_size,
         )
     )
-    if context.checks_devices:
+    if context.checks_devices and context.platform.firmware == BIOS:
+        for rule in seabios_rules(context.platform.seabios):
+            place = seabios_placement(plan, bits, vendor, context.bars, rule)
+            if context.bars:
+                regions.append(
+                    Region(
+                        f'firmware 64-bit BARs (SeaBIOS {rule.name}: '
+                        f'{place.why})',
+                        place.base,
+                        place.end - place.base,
+                    )
+                )
+        regions += [
+            Region(f'BAR of {alias}', None, bar_size(size))
+            for alias, size in context.devices
+        ]
+    elif context.checks_devices:
         window = ovmf_window(plan, bits, vendor)
         kind = 'dynamic' if window.dynamic else 'classic'
         regions.append(

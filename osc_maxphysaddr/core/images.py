@@ -1,7 +1,7 @@
 """The width on Glance images, and what Nova does with a flavor+image pair.
 
-Read against Nova 29.0.0 (2024.1) to 34.0.0 (2026.2), where this code is
-unchanged:
+Read in Nova's git tags 29.0.0 (2024.1) to 33.0.0 and the Nova 34.0.0
+(2026.2) release the dev cloud installs, where this code is unchanged:
 
 * ``nova/objects/image_meta.py``: ImageMetaProps 1.36 added
   ``hw_maxphysaddr_mode`` (an enum of ``emulate`` and ``passthrough``) and
@@ -39,25 +39,25 @@ from typing import Any
 
 from osc_maxphysaddr.core.diagnosis import Diagnosis
 from osc_maxphysaddr.core.diagnosis import diagnose
+from osc_maxphysaddr.core.diagnosis import forbidden_traits
+from osc_maxphysaddr.core.diagnosis import required_traits
 from osc_maxphysaddr.core.findings import ERROR
 from osc_maxphysaddr.core.findings import Finding
 from osc_maxphysaddr.core.findings import Judged
 from osc_maxphysaddr.core.findings import finding
+from osc_maxphysaddr.core.guest import DEFAULT_CPU_MODE
 from osc_maxphysaddr.core.guest import GuestContext
-from osc_maxphysaddr.core.guest import Platform
-from osc_maxphysaddr.core.guest import guest_context
 from osc_maxphysaddr.core.guest import model_findings
+from osc_maxphysaddr.core.guest import width_follows_host
 from osc_maxphysaddr.core.nova_platform import image_platform
 from osc_maxphysaddr.core.scheduler import HostRequirement
 from osc_maxphysaddr.core.specs import EMULATE
-from osc_maxphysaddr.core.specs import FORBIDDEN
 from osc_maxphysaddr.core.specs import MAX_BITS
 from osc_maxphysaddr.core.specs import MIN_BITS
 from osc_maxphysaddr.core.specs import MODE_KEY
 from osc_maxphysaddr.core.specs import MODE_TRAITS
 from osc_maxphysaddr.core.specs import MODES
 from osc_maxphysaddr.core.specs import PASSTHROUGH
-from osc_maxphysaddr.core.specs import TRAIT_KEYS
 from osc_maxphysaddr.core.specs import Change
 from osc_maxphysaddr.core.specs import Config
 from osc_maxphysaddr.core.specs import capability_for
@@ -107,7 +107,10 @@ class ImagePlan:
 
         ``add`` for a new property, ``replace`` for one the image has, and
         ``remove``: Glance answers 409 when ``replace`` or ``remove`` finds
-        no such property, so a concurrent change is not overwritten blindly.
+        no such property, so a property removed since the command read the
+        image is detected; a value changed since then is not (``replace``
+        of an existing property, and with v2.1 ``add`` of one, just sets
+        it).
         """
         ops = []
         for change in self.changes:
@@ -221,18 +224,38 @@ def diagnose_image(props: Mapping[str, Any]) -> ImageDiagnosis:
 
 @dataclasses.dataclass(frozen=True)
 class PairVerdict(Judged):
-    """What a boot of one flavor with one image gets."""
+    """What a boot of one flavor with one image gets.
 
+    The one verdict every command shows: a flavor alone is judged with an
+    empty image.
+    """
+
+    flavor: Diagnosis  # the flavor's keys as Nova reads them
+    image: ImageDiagnosis
     mode: str | None  # the mode the guest gets (None: no guest, or none)
     mode_source: str | None  # 'flavor' or 'image'
     bits: int | None  # the width libvirt writes into the guest
     bits_source: str | None
     findings: tuple[Finding, ...]
     configured: bool
-    requirement: HostRequirement | None  # None when the pair has an error
+    #: the traits Nova requires and the ComputeCapabilitiesFilter value it
+    #: applies (``>= <bits>`` whenever the flavor sets bits)
+    required_traits: tuple[str, ...]
+    capability: str | None
+    #: what a host needs to take the guest; None when Nova cannot schedule
+    #: the pair as written (an error other than the guest not booting at
+    #: its width, which is judged on each host)
+    requirement: HostRequirement | None
     #: the guest the model judged: the flavor's on the image's platform
     #: (None: not judged, e.g. an image platform the model does not know)
     context: GuestContext | None = None
+
+    @property
+    def width_follows_host(self) -> bool:
+        """Whether the guest gets its host's width instead of its own."""
+        return self.requirement is not None and width_follows_host(
+            self.mode, self.requirement.cpu_mode
+        )
 
 
 def mode_conflict(
@@ -256,24 +279,25 @@ _ANSWERED_BY_FLAVOR_BITS = ('image-bits',)
 
 def diagnose_pair(
     flavor_specs: Mapping[str, str],
-    image_props: Mapping[str, Any],
-    ram_mib: int | None = None,
+    image_props: Mapping[str, Any] | None = None,
     context: GuestContext | None = None,
+    cpu_mode: str | None = None,
 ) -> PairVerdict:
-    """The verdict of booting a flavor with an image.
+    """The verdict of booting a flavor with an image (None: with none).
 
     Mode and width are the flavor's, else the image's, as the libvirt
     driver takes them; the scheduler requires the mode's trait whichever
     side sets it, and checks only the flavor's width. With the flavor's
-    guest (``context``; or its RAM alone, on Nova's default platform) an
-    emulated width, whichever side gives it, is checked by the
-    address-space model: see :func:`.guest.width_finding`. The image's
-    ``hw_machine_type`` and ``hw_firmware_type`` win over the context's
-    platform, as in Nova (:func:`.nova_platform.image_platform`).
+    guest (``context``) an emulated width, whichever side gives it, is
+    checked by the address-space model: see :func:`.guest.model_findings`.
+    The image's ``hw_machine_type`` and ``hw_firmware_type`` win over the
+    context's platform, as in Nova (:func:`.nova_platform.image_platform`).
+    The CPU mode is the context's platform's (``cpu_mode`` without one).
     """
-    if context is None and ram_mib is not None:
-        context = guest_context(ram_mib, flavor_specs, Platform())
-    # The model judges the pair's width below, not the flavor's alone.
+    image_props = image_props or {}
+    model_errors: list[Finding] = []
+    if context is not None:
+        cpu_mode = context.platform.cpu_mode
     flavor = diagnose(flavor_specs)
     image = diagnose_image(image_props)
     flavor_mode = flavor.mode if flavor.mode in MODES else None
@@ -308,8 +332,10 @@ def diagnose_pair(
     mode, mode_source = _first(flavor_mode, image.valid_mode)
     bits, bits_source = _first(flavor_bits, image.valid_bits)
     codes = {f.code for f in kept}
+    unreadable = flavor.bits is not None or image.bits is not None
     if conflict is None and mode == EMULATE and bits is None:
-        if 'emulate-without-bits' not in codes:
+        # A width that is there but unreadable is reported as such.
+        if 'emulate-without-bits' not in codes and not unreadable:
             errors.append(finding('pair-emulate-without-bits'))
     if conflict is None and mode == PASSTHROUGH and bits is not None:
         own = {'passthrough-with-bits', 'image-passthrough-with-bits'}
@@ -340,21 +366,39 @@ def diagnose_pair(
             context = dataclasses.replace(context, platform=platform)
             # libvirt's width: the flavor's, else the image's.
             model_errors, model_warnings = model_findings(context, mode, bits)
-            errors += model_errors
             warnings += model_warnings
     else:
         context = None  # no guest, or no <maxphysaddr>: nothing judged
-    findings = tuple(errors + warnings)
+    scheduling_errors = list(errors)
+    errors += model_errors
+    if not mode:
+        bits = bits_source = None
+    traits = _required_traits(flavor_specs, mode)
+    capability = flavor.capability
+    if flavor_bits is not None:
+        capability = capability_for(flavor_bits)
     requirement = None
-    if not any(f.severity == ERROR for f in findings):
-        requirement = _pair_requirement(flavor_specs, flavor, mode)
+    if not scheduling_errors:
+        requirement = HostRequirement(
+            frozenset(traits),
+            frozenset(forbidden_traits(flavor_specs)),
+            capability,
+            mode,
+            bits,
+            context,
+            cpu_mode or DEFAULT_CPU_MODE,
+        )
     return PairVerdict(
+        flavor=flavor,
+        image=image,
         mode=mode,
         mode_source=mode_source,
-        bits=bits if mode else None,
-        bits_source=bits_source if mode else None,
-        findings=findings,
+        bits=bits,
+        bits_source=bits_source,
+        findings=tuple(errors + warnings),
         configured=flavor.configured or image.configured,
+        required_traits=traits,
+        capability=capability,
         requirement=requirement,
         context=context,
     )
@@ -368,25 +412,12 @@ def _first(flavor_value: Any, image_value: Any) -> tuple[Any, str | None]:
     return None, None
 
 
-def _pair_requirement(
-    flavor_specs: Mapping[str, str], flavor: Diagnosis, mode: str | None
-) -> HostRequirement:
-    """The host requirement of a pair without errors.
-
-    The flavor's own traits and width check, plus the trait of the mode
-    whichever side sets it. The image's width adds no check.
-    """
-    required = set(flavor.required_traits)
+def _required_traits(
+    flavor_specs: Mapping[str, str], mode: str | None
+) -> tuple[str, ...]:
+    """The flavor's required mode traits, plus the trait of the guest's
+    mode whichever side sets it (Nova's _translate_maxphysaddr_request)."""
+    traits = set(required_traits(flavor_specs))
     if mode is not None:
-        required.add(MODE_TRAITS[mode])
-    forbidden = {
-        MODE_TRAITS[m]
-        for m in MODES
-        if flavor_specs.get(TRAIT_KEYS[m], '').strip() == FORBIDDEN
-    }
-    capability = flavor.capability
-    if isinstance(flavor.bits, int):
-        capability = capability_for(flavor.bits)
-    return HostRequirement(
-        frozenset(required), frozenset(forbidden), capability
-    )
+        traits.add(MODE_TRAITS[mode])
+    return tuple(t for t in MODE_TRAITS.values() if t in traits)

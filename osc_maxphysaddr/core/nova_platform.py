@@ -1,6 +1,7 @@
 """A guest's machine type and firmware from its image, as Nova takes them.
 
-Read in Nova's source (29.0.0 to 34.0.0):
+Read in Nova's git tags 29.0.0 to 33.0.0 and the Nova 34.0.0 release the
+dev cloud installs (tests/functional/cloud/constraints.txt):
 
 * ``nova/virt/libvirt/utils.py``, ``get_machine_type``: the image's
   ``hw_machine_type`` when set, else ``[libvirt]hw_machine_type`` for the

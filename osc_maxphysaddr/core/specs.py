@@ -55,8 +55,21 @@ class MaxphysaddrError(ValueError):
     """A request the plugin refuses, with a message for the operator."""
 
 
-def other_mode(mode: str) -> str:
-    return PASSTHROUGH if mode == EMULATE else EMULATE
+class EmulateNeedsBits(MaxphysaddrError):
+    """Emulate without a width: libvirt has none to emulate."""
+
+    def __init__(self) -> None:
+        super().__init__('emulate needs a width: libvirt has none to emulate')
+
+
+class PassthroughTakesNoBits(MaxphysaddrError):
+    """Passthrough with a width: libvirt refuses it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "passthrough takes no width: the guest takes the host's width "
+            'and libvirt refuses bits'
+        )
 
 
 # --- requests ---------------------------------------------------------------
@@ -92,15 +105,9 @@ class Config:
                 f'mode must be one of {", ".join(MODES)}, not {self.mode!r}'
             )
         if self.mode == EMULATE and self.bits is None:
-            raise MaxphysaddrError(
-                '--bits is required with --mode emulate '
-                '(libvirt needs a width to emulate)'
-            )
+            raise EmulateNeedsBits()
         if self.mode == PASSTHROUGH and self.bits is not None:
-            raise MaxphysaddrError(
-                '--bits cannot be used with --mode passthrough '
-                "(the guest takes the host's width; libvirt refuses bits)"
-            )
+            raise PassthroughTakesNoBits()
         if self.bits is not None and not MIN_BITS <= self.bits <= MAX_BITS:
             raise MaxphysaddrError(
                 f'bits must be from {MIN_BITS} to {MAX_BITS}, not {self.bits}'
@@ -196,12 +203,3 @@ def changes(
         else:
             found.append(Change(key, 'change', old, new))
     return tuple(found)
-
-
-def apply(current: Mapping[str, str], spec_plan: SpecPlan) -> dict[str, str]:
-    """The specs a flavor holds once ``spec_plan`` is fully written."""
-    result = dict(current)
-    result.update(spec_plan.to_set)
-    for key in spec_plan.to_delete:
-        result.pop(key, None)
-    return result

@@ -91,13 +91,15 @@ def test_command_modules_defer_the_rest_of_the_plugin():
     ours = [name for name in loaded if 'maxphysaddr' in name]
     assert ours == [
         'osc_maxphysaddr',
-        'osc_maxphysaddr.common',
         'osc_maxphysaddr.flavor',
         'osc_maxphysaddr.hypervisor',
         'osc_maxphysaddr.image',
         'osc_maxphysaddr.lazy',
+        'osc_maxphysaddr.options',
+        'osc_maxphysaddr.output',
         'osc_maxphysaddr.plugin',  # OSC's shell loads every plugin.py
         'osc_maxphysaddr.server',
+        'osc_maxphysaddr.writes',
     ]
     assert 'os_traits' not in loaded
     loaded = modules_loaded_by(

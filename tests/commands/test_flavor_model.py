@@ -270,3 +270,79 @@ def test_explain_names_the_stricter_vendor(cloud):
     data = cloud.run(*args).json()
     assert data['Platform'] == 'pc, bios, Intel or AMD CPU'
     assert data['Verdict'].startswith('46 bits: boots')
+
+
+BIOS_PLATFORM = {'machine_type': 'q35', 'device_bars': {'gpu': '64GiB'}}
+
+
+def bios_cloud(cloud, tmp_path, monkeypatch, **section):
+    """A 2 GiB q35 flavor with one 64 GiB BAR; firmware: Nova's bios."""
+    seed.add_flavor(
+        cloud.state,
+        'gpu.bios',
+        ram=2048,
+        flavor_id='gpub',
+        extra_specs={'pci_passthrough:alias': 'gpu:1'},
+    )
+    cloud.global_args = cloud.with_config(
+        {**BIOS_PLATFORM, **section}, tmp_path, monkeypatch
+    )
+    return cloud
+
+
+def test_bios_flavor_refused_where_seabios_puts_the_bar_out_of_reach(
+    cloud, tmp_path, monkeypatch
+):
+    # SeaBIOS 1.16.2 puts the BAR at 64 GiB to 128 GiB whatever the width
+    bios = bios_cloud(cloud, tmp_path, monkeypatch)
+    result = run(bios, 'set', 'gpu.bios', '--mode', 'emulate', '--bits', '37')
+    assert result.code == 1
+    assert 'at 37 bits SeaBIOS 1.16.2 and older puts 1 BAR' in result.err
+    assert 'passed-through devices lose their BARs' in result.err
+    assert 'use 38 bits' in result.err
+    assert bios.writes() == []
+    result = run(bios, 'set', 'gpu.bios', '--mode', 'emulate', '--bits', '38')
+    assert result.code == 0, result.err
+    assert bios.specs('gpu.bios')[core.BITS_KEY] == '38'
+
+
+@pytest.mark.parametrize(
+    ('version', 'code'), [('1.16.2', 0), ('1.16.3', 1), (None, 1)]
+)
+def test_the_seabios_version_in_clouds_yaml_decides_39_bits(
+    cloud, tmp_path, monkeypatch, version, code
+):
+    # 39 bits on Intel: 1.16.3 trusts it and puts the BAR at the top,
+    # ending at 2^39; 1.16.2 keeps it at 64 GiB. No version: both count.
+    section = {} if version is None else {'seabios_version': version}
+    bios = bios_cloud(cloud, tmp_path, monkeypatch, **section)
+    result = run(bios, 'set', 'gpu.bios', '--mode', 'emulate', '--bits', '39')
+    assert result.code == code, result.err
+    if code:
+        assert 'SeaBIOS 1.16.3 puts 1 BAR of 64 GiB at 448 GiB' in result.err
+
+
+def test_show_explains_where_seabios_puts_the_bar(
+    cloud, tmp_path, monkeypatch
+):
+    bios = bios_cloud(cloud, tmp_path, monkeypatch, seabios_version='1.16.2')
+    bios.state.flavor_by_name('gpu.bios').extra_specs.update(
+        core.Config('emulate', 37).extra_specs()
+    )
+    result = run(bios, 'show', 'gpu.bios', '--explain', '-f', 'json')
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data['Status'].startswith('error: at 37 bits SeaBIOS 1.16.2')
+    placed = [r for r in data['Layout'] if 'SeaBIOS' in r['region']]
+    assert placed == [
+        {
+            'region': 'firmware 64-bit BARs (SeaBIOS 1.16.2 and older: '
+            'above RAM: it ignores phys-bits)',
+            'start': 64 * GIB,
+            'end': 128 * GIB,
+            'size': 64 * GIB,
+        }
+    ]
+    table = run(bios, 'show', 'gpu.bios', '--explain')
+    assert table.code == 0, table.err
+    assert 'SeaBIOS 1.16.2 and older' in table.out

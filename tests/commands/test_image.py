@@ -178,10 +178,10 @@ def test_one_failure_of_two_is_reported_and_the_other_written(images):
     # one line for the failure, then the count
     assert result.err.splitlines() == [
         f'image ubuntu ({failing}): Glance refused to set {IMODE} '
-        "(HTTP 409: Conflict here): the image's properties changed after "
-        'this command read them (Glance refuses to replace or remove a '
-        'property that is gone). Nothing was written. Run the same command '
-        'again.',
+        '(HTTP 409: Conflict here): a property this command replaces or '
+        'removes was removed after it read the image (Glance refuses to '
+        'replace or remove a property that is gone). Nothing was written. '
+        'Run the same command again.',
         '1 of 2 images failed',
     ]
     assert props(cloud, 'second') == {IMODE: 'passthrough'}

@@ -1,6 +1,6 @@
 """Run the real qemu-system-x86_64 and OVMF under TCG (no KVM needed).
 
-Two probes, each a plain function the tests call from a small thread pool:
+Three probes, each a plain function the tests call from a small thread pool:
 
 - :func:`qemu_starts` starts QEMU with ``-S`` (no guest code runs) and asks
   it over QMP whether it is up. QEMU's address-space check
@@ -12,6 +12,11 @@ Two probes, each a plain function the tests call from a small thread pool:
   returns BAR2 of each device (``None`` where the firmware left it
   unassigned), or ``None`` for the whole boot when the firmware never
   reached the shell (it hangs when it cannot place a BAR).
+- :func:`seabios_bars` boots SeaBIOS (QEMU's default firmware) with the
+  same devices and a virtio-net device, and reads where it put each 64-bit
+  BAR from its debug log (``isa-debugcon`` on port 0x402, lines ``PCI: map
+  device bdf=...  bar 2, addr ...``). SeaBIOS never refuses a BAR: it
+  assigns it, above the guest's address space if need be.
 
 RAM and the devices' memory are ``reserve=off`` memory backends: QEMU maps
 them sparse, so a 4 TiB guest costs the host next to nothing.
@@ -33,6 +38,8 @@ import time
 QEMU = 'qemu-system-x86_64'
 OVMF_CODE = pathlib.Path('/usr/share/OVMF/OVMF_CODE_4M.fd')
 OVMF_VARS = pathlib.Path('/usr/share/OVMF/OVMF_VARS_4M.fd')
+#: QEMU's default firmware for pc and q35 (Debian package seabios)
+SEABIOS = pathlib.Path('/usr/share/seabios/bios-256k.bin')
 VENDOR_IDS = {'intel': 'GenuineIntel', 'amd': 'AuthenticAMD'}
 MIB = 1 << 20
 GIB = 1 << 30
@@ -56,13 +63,15 @@ IDLE_DEMAND = 5.0
 IVSHMEM = '1AF4 Device 1110'
 
 
-def binaries_missing(*, firmware: bool) -> str | None:
+def binaries_missing(*, firmware: bool, seabios: bool = False) -> str | None:
     """Why the real-binary tests cannot run here, or None."""
     missing = []
     if shutil.which(QEMU) is None:
         missing.append(f'{QEMU} (Debian package qemu-system-x86)')
     if firmware and not (OVMF_CODE.is_file() and OVMF_VARS.is_file()):
         missing.append(f'{OVMF_CODE} and {OVMF_VARS} (Debian package ovmf)')
+    if seabios and not SEABIOS.is_file():
+        missing.append(f'{SEABIOS} (Debian package seabios)')
     if not missing:
         return None
     return 'not installed: ' + ', '.join(missing)
@@ -242,19 +251,10 @@ def ovmf_bars(
         )
 
 
-def _boot(
-    tmp: pathlib.Path,
-    machine: str,
-    vendor: str,
-    bits: int,
-    ram_mib: int,
-    bars: list[int],
-    root_ports: bool,
-) -> Boot:
-    vars_copy = tmp / 'vars.fd'
-    shutil.copyfile(OVMF_VARS, vars_copy)
-    fat = tmp / 'fat'
-    fat.mkdir()
+def _ivshmem(
+    bars: list[int], root_ports: bool
+) -> tuple[list[str], list[tuple[int, int, int]]]:
+    """One ivshmem device per BAR size: (argv, each device's bus/dev/fn)."""
     devices: list[str] = []
     where: list[tuple[int, int, int]] = []
     for i, size in enumerate(bars):
@@ -278,6 +278,23 @@ def _boot(
         else:
             devices += ['-device', f'ivshmem-plain,memdev=bar{i},addr={slot}']
             where.append((0, slot, 0))
+    return devices, where
+
+
+def _boot(
+    tmp: pathlib.Path,
+    machine: str,
+    vendor: str,
+    bits: int,
+    ram_mib: int,
+    bars: list[int],
+    root_ports: bool,
+) -> Boot:
+    vars_copy = tmp / 'vars.fd'
+    shutil.copyfile(OVMF_VARS, vars_copy)
+    fat = tmp / 'fat'
+    fat.mkdir()
+    devices, where = _ivshmem(bars, root_ports)
     script = [f'pci {b:02x} {d:02x} {f:02x}' for b, d, f in where]
     (fat / 'startup.nsh').write_text(
         '\r\n'.join(['pci', *script, 'reset -s', '']), encoding='ascii'
@@ -379,3 +396,104 @@ def _drain(proc: subprocess.Popen[bytes], out: bytearray) -> None:
                 proc.stdin.flush()
             except OSError:
                 pass
+
+
+@dataclasses.dataclass(frozen=True)
+class BiosBoot:
+    """Where SeaBIOS put each device's 64-bit BAR, from its debug log."""
+
+    version: str  # as SeaBIOS printed it: 1.16.2-debian-1.16.2-1
+    #: (address, size) of BAR2 per ivshmem device; None: not mapped
+    bars: tuple[tuple[int, int] | None, ...]
+    #: (address, size) of the virtio-net device's 64-bit BAR4
+    own: tuple[int, int] | None
+    seconds: float
+    log: str
+
+
+_MAPPED = re.compile(
+    r'PCI: map device bdf=([0-9a-f]{2}):([0-9a-f]{2})\.([0-9a-f])\s+'
+    r'bar (\d+), addr ([0-9a-f]+), size ([0-9a-f]+)'
+)
+_SEABIOS_VERSION = re.compile(r'SeaBIOS \(version ([^)]+)\)')
+#: pci_setup's last words (pci_enable_default_vga): every BAR is mapped
+_PCI_DONE = re.compile(r'PCI: (No VGA devices found|Enabling .* VGA)')
+#: the virtio-net device's slot, clear of the ivshmem devices' (3 up)
+_VIRTIO_SLOT = 0x1E
+
+
+def mapped_bars(log: str) -> dict[tuple[int, int, int, int], tuple[int, int]]:
+    """``(bus, dev, fn, bar) -> (address, size)`` from SeaBIOS's log."""
+    return {
+        (int(m[1], 16), int(m[2], 16), int(m[3], 16), int(m[4])): (
+            int(m[5], 16),
+            int(m[6], 16),
+        )
+        for m in _MAPPED.finditer(log)
+    }
+
+
+def seabios_bars(
+    machine: str,
+    vendor: str,
+    bits: int,
+    ram_mib: int,
+    bars: list[int],
+    *,
+    root_ports: bool = False,
+) -> BiosBoot:
+    """Boot SeaBIOS with one ivshmem device per BAR size and a virtio-net
+    device (the guest's own 64-bit BAR); read where each BAR went."""
+    with tempfile.TemporaryDirectory(prefix='maxphysaddr-seabios-') as tmp:
+        path = pathlib.Path(tmp) / 'debug.log'
+        devices, where = _ivshmem(bars, root_ports)
+        argv = [
+            *_guest(machine, vendor, bits, ram_mib),
+            '-bios',
+            str(SEABIOS),
+            *devices,
+            '-netdev',
+            'user,id=net0',
+            '-device',
+            f'virtio-net-pci,netdev=net0,addr={_VIRTIO_SLOT:#x}',
+            '-chardev',
+            f'file,id=dbg,path={path}',
+            '-device',
+            'isa-debugcon,iobase=0x402,chardev=dbg',
+            '-display',
+            'none',
+            '-nodefaults',
+            '-no-reboot',
+        ]
+        began = time.monotonic()
+        proc = subprocess.Popen(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        log = ''
+        try:
+            while time.monotonic() - began < OVMF_TIMEOUT:
+                log = (
+                    path.read_text('ascii', 'replace') if path.exists() else ''
+                )
+                if _PCI_DONE.search(log) or proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+        finally:
+            proc.kill()
+            _, err = proc.communicate()
+        seconds = time.monotonic() - began
+        log = path.read_text('ascii', 'replace') if path.exists() else ''
+    if not _PCI_DONE.search(log):
+        raise RuntimeError(
+            f'SeaBIOS did not finish its PCI setup in {seconds:.0f} s: '
+            f'{err.decode(errors="replace").strip()}\n{log[-2000:]}'
+        )
+    version = _SEABIOS_VERSION.search(log)
+    mapped = mapped_bars(log)
+    return BiosBoot(
+        version=version.group(1) if version else '',
+        bars=tuple(mapped.get((*bdf, 2)) for bdf in where),
+        own=mapped.get((0, _VIRTIO_SLOT, 0, 4)),
+        seconds=seconds,
+        log=log,
+    )

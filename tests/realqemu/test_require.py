@@ -36,3 +36,11 @@ def test_nothing_missing_names_nothing(monkeypatch, tmp_path):
     monkeypatch.setattr(machine, 'OVMF_VARS', code)
     assert machine.binaries_missing(firmware=True) is None
     assert machine.binaries_missing(firmware=False) is None
+
+
+def test_a_missing_seabios_is_named(monkeypatch, tmp_path):
+    monkeypatch.setattr(machine, 'QEMU', 'sh')
+    monkeypatch.setattr(machine, 'SEABIOS', tmp_path / 'bios-256k.bin')
+    why = machine.binaries_missing(firmware=False, seabios=True)
+    assert why is not None and 'bios-256k.bin' in why and 'seabios' in why
+    assert machine.binaries_missing(firmware=False) is None

@@ -4,9 +4,14 @@ The expected addresses come from the real binaries, not from the model:
 the highest guest address is what QEMU 7.2 printed in "Address space limit
 0x... < 0x<max used> phys-bits too low" (``phys-bits=33``, the guest's RAM
 from ``-object memory-backend-ram,size=...``), the window bases are where
-Debian 12's OVMF (edk2 2022.11) put an ivshmem BAR (tests/realqemu does
-both again on every run where the binaries are installed).
+Debian 12's OVMF (edk2 2022.11) put an ivshmem BAR, and SeaBIOS 1.16.2's
+BAR addresses are what its debug log said (tests/realqemu does all three
+again on every run where the binaries are installed). SeaBIOS 1.16.3 and
+1.17.0 are not packaged there: their rows are worked out by hand from
+src/fw/pciinit.c (rel-1.16.3, rel-1.17.0), the arithmetic in a comment.
 """
+
+import itertools
 
 import pytest
 from hypothesis import given
@@ -245,8 +250,15 @@ H100 = 128 * GIB
         # RAM crowding the window out: 1800 GiB needs one more bit
         (a.Guest(1600 * G, a.Q35, a.INTEL, a.UEFI, (64 * GIB,)), 41),
         (a.Guest(1800 * G, a.Q35, a.INTEL, a.UEFI, (64 * GIB,)), 42),
-        # bios: BARs are not modelled, only QEMU decides
-        (a.Guest(2 * G, a.Q35, a.INTEL, a.BIOS, (H100,) * 4), 36),
+        # bios, every SeaBIOS version: 1.16.2 puts them at 128 GiB to
+        # 640 GiB; 40 bits (untrusted on Intel) is the first that fits, as
+        # the 1.16.3 rule puts them at the top of 2^39 with no room after
+        (a.Guest(2 * G, a.Q35, a.INTEL, a.BIOS, (H100,) * 4), 40),
+        # ... and one version named
+        (a.Guest(2 * G, a.Q35, a.INTEL, a.BIOS, (H100,) * 4, (1, 16, 2)), 40),
+        (a.Guest(2 * G, a.Q35, a.INTEL, a.BIOS, (64 * GIB,), (1, 16, 2)), 38),
+        (a.Guest(2 * G, a.Q35, a.INTEL, a.BIOS, (64 * GIB,)), 38),
+        (a.Guest(40 * G, a.PC, a.AMD, a.BIOS, (64 * GIB,), (1, 17, 0)), 38),
     ],
 )
 def test_min_bits(guest, needs):
@@ -275,7 +287,21 @@ def test_verdict_names_the_numbers():
     assert 'does not fit' in untrusted.reason
     assert 'does not trust 40 bits' in untrusted.reason
     bios = a.verdict(a.Guest(2 * G, a.Q35), 36)
-    assert (bios.starts, bios.devices, bios.boots) == (True, None, True)
+    assert (bios.starts, bios.devices, bios.boots) == (True, True, True)
+    gpu = a.Guest(2 * G, a.Q35, a.INTEL, a.BIOS, (64 * GIB,))
+    lost = a.verdict(gpu, 36)
+    assert (lost.starts, lost.devices, lost.boots) == (True, False, False)
+    assert lost.reason == (
+        'SeaBIOS 1.16.2 and older puts 1 BAR of 64 GiB at 64 GiB to 128 GiB '
+        '(above RAM: it ignores phys-bits), not below 2^36 = 64 GiB with '
+        "room for the guest's own 64-bit BARs after them"
+    )
+    top = a.verdict(gpu, 41).reason
+    assert top.startswith('SeaBIOS 1.16.3 puts 1 BAR of 64 GiB at 1.94 TiB')
+    assert '(from the top of 2^41)' in top
+    fits = a.verdict(gpu, 40).reason
+    assert 'SeaBIOS 1.16.2 and older at 64 GiB' in fits
+    assert 'does not trust 40 bits on intel' in fits
 
 
 def test_no_width_fits_returns_none():
@@ -331,6 +357,217 @@ def test_min_bits_from_a_start(guest, start):
 def test_qemu_start_is_monotonic_in_width(guest, bits):
     if a.verdict(guest, bits).starts:
         assert a.verdict(guest, bits + 1).starts
+
+
+# --- SeaBIOS ---
+
+S162, S163, S17 = (1, 16, 2), (1, 16, 3), (1, 17, 0)
+
+#: (machine, vendor, RAM in MiB, bits, BARs, version, each BAR's address)
+SEABIOS_PLACEMENTS = [
+    # measured, 1.16.2: above RAM, aligned to the BAR, whatever the width
+    (a.Q35, a.INTEL, 2 * G, 36, (64 * GIB,), S162, (64 * GIB,)),
+    (a.Q35, a.INTEL, 2 * G, 46, (64 * GIB,), S162, (64 * GIB,)),
+    (
+        a.Q35,
+        a.INTEL,
+        2 * G,
+        42,
+        (64 * GIB,) * 4,
+        S162,
+        (64 * GIB, 128 * GIB, 192 * GIB, 256 * GIB),
+    ),
+    (a.Q35, a.INTEL, 40 * G, 41, (64 * GIB,), S162, (64 * GIB,)),
+    (a.PC, a.INTEL, 8 * G, 39, (64 * GIB,), S162, (64 * GIB,)),
+    (a.Q35, a.AMD, 8 * G, 40, (64 * GIB,), S162, (64 * GIB,)),
+    # measured: largest first, the base aligned to the largest only
+    (a.Q35, a.INTEL, 2 * G, 40, (GIB, 4 * GIB), S162, (8 * GIB, 4 * GIB)),
+    # 1.16.3, source: no RAM above 4 GiB (no padding): size
+    # ALIGN(64 GiB + 16 KiB, 1 GiB) = 65 GiB, base 2 TiB - 65 GiB aligned
+    # up to 64 GiB: the BAR ends at 2^41 exactly
+    (a.Q35, a.INTEL, 2 * G, 41, (64 * GIB,), S163, (1984 * GIB,)),
+    # RAM above 4 GiB: the size is padded to 2 TiB / 8 = 256 GiB
+    (a.Q35, a.INTEL, 40 * G, 41, (64 * GIB,), S163, (1792 * GIB,)),
+    # 40 bits on Intel is not trusted: the 1.16.2 rule
+    (a.Q35, a.INTEL, 2 * G, 40, (64 * GIB,), S163, (64 * GIB,)),
+    # AMD at 40: 1 TiB - 128 GiB overlaps the HyperTransport reservation
+    # (1012 GiB to 1 TiB), so down by 128 GiB
+    (a.Q35, a.AMD, 8 * G, 40, (64 * GIB,), S163, (768 * GIB,)),
+    # capped at 46 bits: 64 TiB - 8 TiB
+    (a.Q35, a.INTEL, 40 * G, 47, (64 * GIB,), S163, (56 * TIB,)),
+    # RAM crowding the top: 2 TiB - 256 GiB is below the RAM's end at
+    # 1802 GiB, so the base is the RAM's end, aligned up to 1856 GiB
+    (a.Q35, a.INTEL, 1800 * G, 41, (64 * GIB,), S163, (1856 * GIB,)),
+    # 1.17.0: capped at 44 bits: 16 TiB - 2 TiB
+    (a.Q35, a.INTEL, 40 * G, 47, (64 * GIB,), S17, (14 * TIB,)),
+    # ... unless 1 TiB or more of RAM is above 4 GiB: 32 TiB - 4 TiB
+    (a.Q35, a.INTEL, 1100 * G, 45, (64 * GIB,), S17, (28 * TIB,)),
+    (a.Q35, a.INTEL, 1025 * G, 45, (64 * GIB,), S17, (14 * TIB,)),
+    (a.Q35, a.INTEL, 1026 * G, 45, (64 * GIB,), S17, (28 * TIB,)),
+]
+
+
+@pytest.mark.parametrize(
+    ('machine', 'vendor', 'ram_mib', 'bits', 'bars', 'version', 'addresses'),
+    SEABIOS_PLACEMENTS,
+)
+def test_seabios_placement(
+    machine, vendor, ram_mib, bits, bars, version, addresses
+):
+    layout = a.qemu_layout(ram_mib, machine, vendor)
+    place = a.seabios_placement(
+        layout, bits, vendor, bars, a.seabios_rule(version)
+    )
+    assert place.addresses == addresses
+    assert place.base == min(addresses)
+    ends = [x + a.bar_size(b) for x, b in zip(addresses, bars, strict=True)]
+    assert place.end == max(ends)
+
+
+@pytest.mark.parametrize(
+    ('version', 'name'),
+    [
+        ((1, 8, 0), '1.16.2 and older'),
+        ((1, 16, 2), '1.16.2 and older'),
+        ((1, 16, 3), '1.16.3'),
+        ((1, 16, 9), '1.16.3'),
+        ((1, 17, 0), '1.17.0 and later'),
+        ((2, 0, 0), '1.17.0 and later'),
+    ],
+)
+def test_seabios_rule_by_version(version, name):
+    assert a.seabios_rule(version).name == name
+    assert a.seabios_rules(version) == (a.seabios_rule(version),)
+
+
+def test_no_seabios_version_means_every_rule():
+    assert a.seabios_rules(None) == a.SEABIOS_RULES
+    assert len({r.name for r in a.SEABIOS_RULES}) == len(a.SEABIOS_RULES)
+
+
+@pytest.mark.parametrize('bits', range(MIN_BITS, MAX_BITS + 1))
+def test_seabios_top(bits):
+    # physbits(): the widths OVMF trusts; pci_setup's caps
+    small = a.qemu_layout(2 * G, a.Q35, a.INTEL)
+    huge = a.qemu_layout(1100 * G, a.Q35, a.INTEL)
+    trusted = bits >= 41 or bits in (36, 39)
+    old, s163, s17 = a.SEABIOS_RULES
+    assert a.seabios_top(old, bits, a.INTEL, small) is None
+    for rule, cap, layout in (
+        (s163, 46, small),
+        (s163, 46, huge),
+        (s17, 44, small),
+        (s17, MAX_BITS, huge),
+    ):
+        top = a.seabios_top(rule, bits, a.INTEL, layout)
+        assert top == ((1 << min(bits, cap)) if trusted else None)
+
+
+#: (machine, vendor, RAM in MiB, BARs, version, the first width that works)
+SEABIOS_MIN_BITS = [
+    # 1.16.2: 64 GiB to 128 GiB; 2^37 leaves no room for virtio's BAR
+    (a.Q35, a.INTEL, 2 * G, (64 * GIB,), S162, 38),
+    (a.PC, a.INTEL, 2 * G, (64 * GIB,), S162, 38),
+    # 1.16.3, no RAM above 4 GiB: the BARs end at the top of every trusted
+    # width up to the cap, so only untrusted widths and those above the
+    # cap work: 38 (Intel), 40 (Intel, which 38 beats), 47 on AMD
+    (a.Q35, a.INTEL, 2 * G, (64 * GIB,), S163, 38),
+    # a 512 GiB BAR: 1.16.2 puts it at 512 GiB, so 2^40 is full; 1.16.3
+    # puts it at 2^bits - 512 GiB from 41 to 46 bits
+    (a.Q35, a.INTEL, 2 * G, (512 * GIB,), S162, 41),
+    (a.Q35, a.INTEL, 2 * G, (512 * GIB,), S163, 47),
+    (a.Q35, a.INTEL, 2 * G, (512 * GIB,), S17, 45),
+    # RAM above 4 GiB: the padded window leaves room
+    (a.Q35, a.INTEL, 40 * G, (64 * GIB,), S163, 38),
+    (a.Q35, a.INTEL, 40 * G, (256 * GIB,), S163, 40),
+    # q35 with 512 GiB: 640 GiB + 4 x 128 GiB in 1.16.2, 41 in both
+    (a.Q35, a.INTEL, 512 * G, (128 * GIB,) * 4, S162, 41),
+    (a.Q35, a.INTEL, 512 * G, (128 * GIB,) * 4, S163, 41),
+    (a.Q35, a.INTEL, 512 * G, (128 * GIB,) * 4, None, 41),
+]
+
+
+@pytest.mark.parametrize(
+    ('machine', 'vendor', 'ram_mib', 'bars', 'version', 'needs'),
+    SEABIOS_MIN_BITS,
+)
+def test_seabios_min_bits(machine, vendor, ram_mib, bars, version, needs):
+    guest = a.Guest(ram_mib, machine, vendor, a.BIOS, bars, version)
+    assert a.min_bits(guest) == needs
+    assert a.verdict(guest, needs).devices
+    assert not a.verdict(guest, needs - 1).boots
+
+
+def test_seabios_1_16_3_without_ram_above_4g_ends_at_the_top():
+    # pci_bios_map_devices without padding: the BAR ends at 2^bits exactly
+    # and the guest's own 64-bit BARs go at 2^bits, out of reach
+    guest = a.Guest(2 * G, a.Q35, a.INTEL, a.BIOS, (64 * GIB,), S163)
+    layout = a.qemu_layout(2 * G, a.Q35, a.INTEL)
+    rule = a.seabios_rule(S163)
+    for bits in (39, *range(41, 47)):
+        place = a.seabios_placement(layout, bits, a.INTEL, guest.bars, rule)
+        assert place.end == 1 << bits
+        assert a.verdict(guest, bits).devices is False
+    assert a.verdict(guest, 47).devices is True  # capped at 2^46
+    newer = a.Guest(2 * G, a.Q35, a.INTEL, a.BIOS, (64 * GIB,), S17)
+    assert a.verdict(newer, 44).devices is False
+    assert a.verdict(newer, 45).devices is True  # capped at 2^44
+
+
+def test_every_version_must_place_the_bars():
+    # the unnamed version fails where any one version fails
+    for bits in range(36, 50):
+        for bars in ((64 * GIB,), (128 * GIB,) * 4, (GIB,)):
+            guest = a.Guest(2 * G, a.Q35, a.INTEL, a.BIOS, bars)
+            each = [
+                a.verdict(
+                    a.Guest(2 * G, a.Q35, a.INTEL, a.BIOS, bars, v), bits
+                ).boots
+                for v in (S162, S163, S17)
+            ]
+            assert a.verdict(guest, bits).boots is all(each)
+
+
+def test_seabios_bars_over_ram_are_lost():
+    # AMD at 40 bits with 900 GiB of q35 RAM: moved below the HT hole,
+    # the 1.16.3 window lands on RAM
+    layout = a.qemu_layout(900 * G, a.Q35, a.AMD)
+    place = a.seabios_placement(
+        layout, 40, a.AMD, (64 * GIB,), a.seabios_rule(S163)
+    )
+    assert place.moved and place.base < place.ram_end
+    assert not place.reachable(40)
+    guest = a.Guest(900 * G, a.Q35, a.AMD, a.BIOS, (64 * GIB,), S163)
+    verdict = a.verdict(guest, 40)
+    assert verdict.starts and verdict.devices is False
+    assert 'over the guest RAM' in verdict.reason
+
+
+@given(
+    guests, st.integers(MIN_BITS, MAX_BITS), st.sampled_from(a.SEABIOS_RULES)
+)
+def test_seabios_places_the_bars_aligned_one_after_the_other(
+    guest, bits, rule
+):
+    layout = a.qemu_layout(guest.ram_mib, guest.machine, guest.vendor)
+    place = a.seabios_placement(layout, bits, guest.vendor, guest.bars, rule)
+    spans = sorted(
+        (x, x + s) for x, s in zip(place.addresses, place.sizes, strict=True)
+    )
+    descending = sorted(place.sizes, reverse=True)
+    for (x, end), size in zip(spans, descending, strict=True):
+        assert x % size == 0 and end - x == size
+    assert all(one[1] == two[0] for one, two in itertools.pairwise(spans))
+    if spans:
+        assert spans[0][0] == place.base and spans[-1][1] == place.end
+    if not place.moved:
+        assert place.base >= place.ram_end
+    if place.top is None:
+        # above RAM: the 1.16.2 rule, whatever the width
+        old = a.seabios_placement(
+            layout, bits, guest.vendor, guest.bars, a.SEABIOS_RULES[0]
+        )
+        assert place.addresses == old.addresses
 
 
 @given(guests, st.integers(41, MAX_BITS - 1))

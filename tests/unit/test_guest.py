@@ -1,5 +1,7 @@
 """A flavor's guest for the address-space model: devices, platform, vendor."""
 
+import dataclasses
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -31,26 +33,6 @@ def test_parse_aliases_refuses_what_nova_cannot_read(value):
 
 
 @pytest.mark.parametrize(
-    'text,expected',
-    [
-        ('h100=128GiB', ('h100', 128 * GIB)),
-        ('h100=128G', ('h100', 128 * GIB)),
-        (' nic = 512MiB', ('nic', 512 << 20)),
-    ],
-)
-def test_parse_device_bar(text, expected):
-    assert core.parse_device_bar(text) == expected
-
-
-@pytest.mark.parametrize(
-    'text', ['h100', '=128G', 'h100=', 'h100=12X', 'h100=0']
-)
-def test_parse_device_bar_refuses_a_malformed_one(text):
-    with pytest.raises(core.MaxphysaddrError, match='--device-bar'):
-        core.parse_device_bar(text)
-
-
-@pytest.mark.parametrize(
     'name,vendor',
     [
         ('Intel', core.INTEL),
@@ -66,49 +48,6 @@ def test_vendor_from_cpu_info(name, vendor):
     assert core.vendor_from_cpu_info(name) == vendor
 
 
-def test_platform_defaults_are_novas():
-    platform = core.platform_from(None)
-    assert (platform.machine, platform.firmware) == ('pc', 'bios')
-    assert platform.device_bars == {}
-
-
-def test_options_win_over_the_config_section():
-    section = {
-        'machine_type': 'q35',
-        'firmware': 'UEFI',
-        'device_bars': {'h100': '128GiB', 'a100': '64GiB'},
-    }
-    from_config = core.platform_from(section)
-    assert (from_config.machine, from_config.firmware) == ('q35', 'uefi')
-    assert from_config.device_bars == {'h100': 128 * GIB, 'a100': 64 * GIB}
-    overridden = core.platform_from(section, 'pc', 'bios', ['h100=80GiB'])
-    assert (overridden.machine, overridden.firmware) == ('pc', 'bios')
-    assert overridden.device_bars == {'h100': 80 * GIB, 'a100': 64 * GIB}
-
-
-@pytest.mark.parametrize(
-    'section,match',
-    [
-        ({'machine_type': 'virt'}, 'machine_type'),
-        ({'firmware': 'coreboot'}, 'firmware'),
-        ({'device_bars': {'h100': 'big'}}, 'device_bars: h100'),
-        ({'device_bars': ['h100']}, 'device_bars'),
-        ({'machine': 'q35'}, 'unknown keys: machine'),
-        (['q35'], 'must be a mapping'),
-    ],
-)
-def test_a_bad_config_section_is_one_error(section, match):
-    with pytest.raises(core.MaxphysaddrError, match=match):
-        core.platform_from(section)
-
-
-def test_sdk_spelling_of_an_alias_is_found():
-    # openstacksdk turns '-' into '_' in clouds.yaml keys
-    platform = core.platform_from({'device_bars': {'a100_80g': '64G'}})
-    assert platform.bar('a100-80g') == 64 * GIB
-    assert platform.bar('a100') is None
-
-
 def test_guest_context_resolves_devices_and_reports_unknown_aliases():
     platform = core.Platform(core.Q35, core.UEFI, {'h100': 128 * GIB})
     context = core.guest_context(
@@ -120,8 +59,10 @@ def test_guest_context_resolves_devices_and_reports_unknown_aliases():
     assert context.alias_error is None
     codes = [f.code for f in core.device_findings(context)]
     assert codes == ['device-bar-unknown']
+    # BIOS: SeaBIOS's placement is modelled too, so sizes matter there
     bios = core.guest_context(4096, {ALIAS: 'a100:1'}, core.Platform())
-    assert core.device_findings(bios) == []  # BARs not modelled: no matter
+    codes = [f.code for f in core.device_findings(bios)]
+    assert codes == ['device-bar-unknown']
 
 
 def test_a_malformed_alias_is_reported_not_raised():
@@ -207,4 +148,30 @@ def test_layout_lists_every_region():
     assert sum(r.size for r in regions[:2]) == 512 * GIB  # the RAM
     bios = core.guest_context(2048, {}, core.Platform())
     _, _, plain = core.layout(bios, 40)
-    assert not any('window' in r.region for r in plain)  # not modelled
+    assert not any('firmware' in r.region for r in plain)  # no BARs
+
+
+def test_layout_shows_where_each_seabios_version_puts_the_bars():
+    platform = core.Platform(core.Q35, device_bars={'gpu': 64 * GIB})
+    context = core.guest_context(40 * 1024, {ALIAS: 'gpu:2'}, platform)
+    _, verdict, regions = core.layout(context, 41, core.INTEL)
+    assert verdict.boots
+    bars = {
+        r.region: (r.start, r.size) for r in regions if 'SeaBIOS' in r.region
+    }
+    assert bars == {
+        # 1.16.2: the RAM's end (42 GiB) aligned up to the BAR
+        'firmware 64-bit BARs (SeaBIOS 1.16.2 and older: above RAM: it '
+        'ignores phys-bits)': (64 * GIB, 128 * GIB),
+        # 1.16.3 and 1.17.0: 2 TiB less 129 GiB padded to 256 GiB
+        'firmware 64-bit BARs (SeaBIOS 1.16.3: from the top of 2^41)': (
+            1792 * GIB,
+            128 * GIB,
+        ),
+        'firmware 64-bit BARs (SeaBIOS 1.17.0 and later: from the top of '
+        '2^41)': (1792 * GIB, 128 * GIB),
+    }
+    named = dataclasses.replace(platform, seabios=(1, 16, 2))
+    one = core.guest_context(40 * 1024, {ALIAS: 'gpu:2'}, named)
+    _, _, regions = core.layout(one, 41, core.INTEL)
+    assert sum('SeaBIOS' in r.region for r in regions) == 1

@@ -309,7 +309,8 @@ def test_mode_conflict_compares_as_stored_like_nova():
 def test_pair_requirement(flavor, image, bits, traits, admitted):
     verdict = core.diagnose_pair(flavor, image)
     assert verdict.requirement is not None, verdict.status
-    assert verdict.requirement.admits(bits, traits) is admitted
+    host = core.Host(bits, frozenset(traits))
+    assert verdict.requirement.scheduled(host) is admitted
 
 
 def test_pair_with_an_error_has_no_requirement():
@@ -328,10 +329,14 @@ def test_every_image_rule_is_reached_by_the_tables():
         for f in core.diagnose_pair(flavor, image).findings
     }
     # judged by the address-space model: with the guest's RAM
+    context = core.guest_context(2048, FLAVOR_EMULATE_42, core.Platform())
     unknown = core.diagnose_pair(
-        FLAVOR_EMULATE_42, {'hw_machine_type': 'virt'}, ram_mib=2048
+        FLAVOR_EMULATE_42, {'hw_machine_type': 'virt'}, context
     )
     reached |= {f.code for f in unknown.findings}
+    # a server booted from a volume shows no image
+    volume = core.configuration(FLAVOR_EMULATE_42, None, 2048, None, False)
+    reached |= {f.code for f in volume.verdict.findings}
     assert set(IMAGE_RULES) <= reached
 
 
@@ -368,10 +373,13 @@ def test_pair_never_raises_and_orders_errors_first(flavor, image):
 def test_pair_width_is_judged_by_the_model(flavor, image, bits):
     # A 2 GiB guest needs 36 bits on q35; 35 do on pc.
     for machine in (core.Q35, core.PC):
-        platform = core.platform_from(machine=machine)
-        context = core.guest_context(2048, flavor, platform)
+        context = core.guest_context(2048, flavor, core.Platform(machine))
         verdict = core.diagnose_pair(flavor, image, context=context)
         assert verdict.bits == bits
         refused = 'qemu-does-not-start' in {f.code for f in verdict.findings}
         assert refused is (machine == core.Q35 and bits < 36)
-        assert (verdict.requirement is None) is refused
+        assert verdict.is_error is refused
+        # Nova still schedules it: the model's verdict is judged per host.
+        assert verdict.requirement is not None
+        host = core.Host(46, frozenset(core.MODE_TRAITS.values()))
+        assert verdict.requirement.admits(host) is not refused

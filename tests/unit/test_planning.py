@@ -31,6 +31,18 @@ def host(bits, traits=(E,), state='up', status='enabled'):
     return core.Host(bits, frozenset(traits), state, status)
 
 
+def requirement(specs, context=None):
+    """The one host requirement of a flavor (with its guest)."""
+    return core.diagnose_pair(specs, None, context).requirement
+
+
+def guest(context):
+    """The guest --bits auto writes a width for."""
+    return core.HostRequirement(
+        context=context, cpu_mode=context.platform.cpu_mode
+    )
+
+
 def test_auto_bits_is_the_lowest_eligible_width():
     hosts = [
         host(46),
@@ -55,7 +67,7 @@ def test_auto_bits_is_the_lowest_eligible_width():
     ],
 )
 def test_auto_bits_needs_a_reporting_host(hosts):
-    with pytest.raises(core.MaxphysaddrError, match='--bits auto needs'):
+    with pytest.raises(core.NoReportingHost, match='reports its address'):
         core.auto_bits(hosts)
 
 
@@ -87,12 +99,10 @@ def test_auto_bits_keeps_every_eligible_host(rows):
         assert not eligible
         return
     # The width itself is one QEMU accepts: Config raises otherwise.
-    requirement = core.host_requirement(
-        core.Config('emulate', bits).extra_specs()
-    )
+    written = requirement(core.Config('emulate', bits).extra_specs())
     assert bits == min(h.bits for h in eligible)
     # ... and every eligible host can take the flavor.
-    assert all(requirement.admits(h.bits, h.traits) for h in eligible)
+    assert all(written.admits(h) for h in eligible)
 
 
 def test_takers():
@@ -103,26 +113,34 @@ def test_takers():
         host(46, state='down'),
         host(46, traits=(P,)),
     ]
-    emulate_42 = core.host_requirement(
-        core.Config('emulate', 42).extra_specs()
-    )
-    assert core.takers(emulate_42, hosts) == [0, 1]
-    passthrough = core.host_requirement(
-        core.Config('passthrough').extra_specs()
-    )
-    assert core.takers(passthrough, hosts) == [4]
+    emulate_42 = requirement(core.Config('emulate', 42).extra_specs())
+    assert core.takers(emulate_42, hosts) == hosts[:2]
+    passthrough = requirement(core.Config('passthrough').extra_specs())
+    assert core.takers(passthrough, hosts) == [hosts[4]]
     assert core.takers(emulate_42, [host(46), core.Host(46, None)]) is None
+
+
+def test_takers_leave_out_a_host_that_applies_no_width_for_passthrough():
+    # Nova 28 computes hold both traits but report no width: Nova
+    # schedules a passthrough guest there, which gets QEMU's default.
+    nova_28 = host(None, (E, P))
+    hosts = [host(46, (E, P)), nova_28]
+    assert nova_28.applies_no_width
+    passthrough = requirement(core.Config('passthrough').extra_specs())
+    assert passthrough.scheduled(nova_28)
+    assert core.takers(passthrough, hosts) == hosts[:1]
+    assert core.without_width(hosts) == [nova_28]
 
 
 def test_auto_bits_ignores_widths_qemu_cannot_take():
     hosts = [host(30), host(60), host(42), host(44)]
     assert core.auto_bits(hosts) == 42
-    with pytest.raises(core.MaxphysaddrError, match='32 to 52'):
+    with pytest.raises(core.NoReportingHost, match='32 to 52'):
         core.auto_bits([host(30), host(60)])
 
 
 # Measured: a 1012 GiB pc guest starts at 40 bits on Intel, 41 on AMD.
-AMD_HOLE = core.guest_context(1012 * 1024, {}, core.Platform())
+AMD_HOLE = guest(core.guest_context(1012 * 1024, {}, core.Platform()))
 
 
 def test_auto_bits_climbs_for_every_admitted_host_whatever_its_state():
@@ -150,14 +168,45 @@ def test_auto_bits_refuses_only_when_no_width_up_to_the_widest_works():
 
 
 def test_takers_count_only_hosts_where_the_guest_boots():
-    q35 = core.guest_context(2048, {}, core.Platform(core.Q35))
+    q35 = core.Platform(core.Q35)
     hosts = [host(35, (P,)), host(36, (P,)), host(None, (P,))]
-    passthrough = core.host_requirement(
-        core.Config('passthrough').extra_specs()
-    )
-    # each host's own width decides; a host without one is not judged
-    assert core.takers(passthrough, hosts, q35) == [1, 2]
-    assert core.takers(passthrough, hosts) == [0, 1, 2]
-    emulate = core.host_requirement(core.Config('emulate', 35).extra_specs())
-    assert core.takers(emulate, [host(46)], q35, 35) == []
-    assert core.takers(emulate, [host(46)], None, 35) == [0]
+    specs = core.Config('passthrough').extra_specs()
+    # each host's own width decides; a host without one applies none
+    on_q35 = requirement(specs, core.guest_context(2048, specs, q35))
+    assert core.takers(on_q35, hosts) == hosts[1:2]
+    assert core.takers(requirement(specs), hosts) == hosts[:2]
+    specs = core.Config('emulate', 35).extra_specs()
+    emulate = requirement(specs, core.guest_context(2048, specs, q35))
+    assert core.takers(emulate, [host(46)]) == []
+    assert len(core.takers(requirement(specs), [host(46)])) == 1
+
+
+@pytest.mark.parametrize(
+    'cpu_mode,takers', [('host-model', []), ('host-passthrough', [0, 1])]
+)
+def test_emulate_on_host_passthrough_boots_at_each_hosts_width(
+    cpu_mode, takers
+):
+    # A 2 GiB q35 guest needs 36 bits. On host-passthrough CPUs an emulate
+    # 35 guest gets its host's width: it boots on 36 and 46 bit hosts, and
+    # a host that reports no width is not counted.
+    platform = core.Platform(core.Q35, cpu_mode=cpu_mode)
+    specs = core.Config('emulate', 35).extra_specs()
+    emulate = requirement(specs, core.guest_context(2048, specs, platform))
+    hosts = [host(36), host(46), host(None)]
+    assert emulate.width_on(hosts[1]) == (46 if takers else 35)
+    assert core.takers(emulate, hosts) == [hosts[i] for i in takers]
+
+
+def test_auto_bits_on_host_passthrough_judges_each_hosts_width():
+    # 35 only selects hosts there: the guest boots on every host of at
+    # least 36 bits at that host's width, so the lowest width is taken.
+    platform = core.Platform(core.Q35, cpu_mode=core.HOST_PASSTHROUGH)
+    context = core.guest_context(2048, {}, platform)
+    assert core.auto_bits([host(36), host(46)], guest(context)) == 36
+    on_host_model = core.guest_context(2048, {}, core.Platform(core.Q35))
+    assert core.auto_bits([host(35), host(46)], guest(on_host_model)) == 36
+    # a guest that fits no host's own width is refused as such
+    big = core.guest_context(2 * TIB_MIB, {}, platform)
+    with pytest.raises(core.NoWidthBoots, match="gets its host's width"):
+        core.auto_bits([host(40), host(41)], guest(big))

@@ -1,0 +1,107 @@
+"""The write loop shared by ``flavor`` and ``image maxphysaddr set|unset``.
+
+Every resource is resolved and read, and every plan made, before anything
+is written, so a refused request writes nothing; then each resource is
+written on its own, and every failure is one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from osc_lib import exceptions as osc_exceptions
+from osc_lib.command import command
+
+from osc_maxphysaddr import lazy
+from osc_maxphysaddr import output
+
+# Loaded on first use: see osc_maxphysaddr.lazy.
+errors = lazy.load('osc_maxphysaddr.errors')
+
+
+class ChangeCommand(command.Lister):
+    """Shared body of ``set`` and ``unset`` for flavors and images.
+
+    Every resource is resolved and read, and every plan made, before
+    anything is written; then each resource is written on its own. A
+    failed write is one line (see :meth:`write`): the only line when one
+    resource was given, else each is logged and the command ends with
+    ``N of M <noun>s failed``. The output lists each key added, changed or
+    removed, for a dry run too.
+    """
+
+    #: ``flavor`` or ``image``: the messages' noun, and the positional's
+    #: dest, which holds the names or IDs given
+    noun: str
+    #: the output's columns: resource ID and name, then those of a Change
+    columns: tuple[str, ...]
+
+    def validate(self, parsed_args: argparse.Namespace) -> None:
+        """Refuse a bad request before anything is sent to the cloud."""
+
+    def find(self, conn, refs: list[str]) -> list[dict]:
+        """The resources named (one each, in order; may raise)."""
+        raise NotImplementedError
+
+    def current(self, conn, resource: dict) -> dict:
+        """The keys of a resource that a plan compares (may send a read)."""
+        raise NotImplementedError
+
+    def desired(self, conn, parsed_args, found) -> list[dict[str, str]]:
+        """The keys each (resource, current) of ``found`` should end with.
+
+        May refuse (raise MaxphysaddrError) or warn; nothing is written yet.
+        """
+        raise NotImplementedError
+
+    def plan(self, current: dict, keys: dict[str, str]):
+        """The changes that turn ``current`` into ``keys``."""
+        raise NotImplementedError
+
+    def write(self, conn, resource: dict, plan) -> str | None:
+        """Write one plan: None when it went through, else the one line
+        that says what failed, why, and whether anything was written."""
+        raise NotImplementedError
+
+    def take_action(self, parsed_args):
+        with errors.as_command_error('invalid request'):
+            self.validate(parsed_args)
+        conn = self.app.client_manager.sdk_connection
+        with errors.as_command_error(f'cannot read the {self.noun}s'):
+            found: list[tuple[dict, dict]] = []
+            for resource in self.find(conn, getattr(parsed_args, self.noun)):
+                if all(resource['id'] != r['id'] for r, _ in found):
+                    found.append((resource, self.current(conn, resource)))
+            wanted = self.desired(conn, parsed_args, found)
+        plans = [
+            (resource, self.plan(current, keys))
+            for (resource, current), keys in zip(found, wanted, strict=True)
+        ]
+        rows = [
+            (r['id'], r.get('name'), c.key, c.action, c.old, c.new)
+            for r, plan in plans
+            for c in plan.changes
+        ]
+        failures = []
+        for resource, plan in plans:
+            if plan.is_noop:
+                output.notice(
+                    f'{self.noun.capitalize()} {output.label(resource)} '
+                    'already has this configuration; nothing to write.'
+                )
+            elif not parsed_args.dry_run:
+                failure = self.write(conn, resource, plan)
+                if failure is not None:
+                    failures.append(failure)
+        if parsed_args.dry_run:
+            output.notice('Dry run: nothing was written.')
+        if len(plans) == 1 and failures:
+            # One resource, one line: the failure itself.
+            raise osc_exceptions.CommandError(failures[0])
+        for failure in failures:
+            output.LOG.error(failure)
+        if failures:
+            raise osc_exceptions.CommandError(
+                f'{len(failures)} of {len(plans)} {self.noun}s failed'
+            )
+        return self.columns, rows
