@@ -111,6 +111,8 @@ class DevCloud:
         t1 = time.monotonic()
         if schema.sync_all(self.layout, ports, compute=self.compute):
             timings['schema'] = time.monotonic() - t1
+        if self.compute:
+            schema.use_wal(self.layout)
         t2 = time.monotonic()
         try:
             if self.compute:

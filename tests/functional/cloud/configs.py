@@ -115,8 +115,10 @@ def nova_conf(layout, ports, compute=False):
         )
         extra = {
             # One compute: a failed build's fault is the hypervisor's own
-            # error, not "Exceeded maximum number of retries".
-            'scheduler': {'max_attempts': 1},
+            # error, not "Exceeded maximum number of retries". One worker
+            # each: two cores, and sqlite takes one writer at a time.
+            'scheduler': {'max_attempts': 1, 'workers': 1},
+            'conductor': {'workers': 1},
         }
     return _ini(
         {
@@ -283,6 +285,12 @@ def service_env(layout, service):
         'nova': {
             'OS_NOVA_CONFIG_DIR': etc,
             'OS_NOVA_CONFIG_FILES': 'api-paste.ini;nova.conf',
+            # With real RPC peers: sqlite_serial.py.
+            **(
+                {'MAXPHYSADDR_SQLITE_IMMEDIATE': '1'}
+                if layout.compute_profile.exists()
+                else {}
+            ),
         },
         'glance': {'OS_GLANCE_CONFIG_DIR': etc},
     }[service]

@@ -9,6 +9,7 @@ environment variables that ``procs`` sets. Used as
 
 import importlib
 import json
+import os
 import sys
 
 
@@ -48,6 +49,10 @@ def _no_ports(environ, start_response):
 
 
 def nova():
+    if os.environ.get('MAXPHYSADDR_SQLITE_IMMEDIATE'):  # compute profile
+        import sqlite_serial
+
+        sqlite_serial.install()
     app = _load('nova-api-os-compute', 'nova.wsgi.osapi_compute')
 
     def with_network_stub(environ, start_response):
