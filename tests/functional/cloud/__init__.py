@@ -34,6 +34,14 @@ Each concern lives in its own module:
 ``wsgi_apps``
     imported by gunicorn inside the cloud virtualenv; Nova's app also
     answers the one Neutron call ``GET /servers/detail`` makes (no ports)
+``compute``
+    the compute profile (``up --compute``, used by ``tests/e2e``):
+    RabbitMQ, libvirtd and virtlogd, nova-conductor, nova-scheduler and one
+    libvirt nova-compute; ``cpu-mode`` restarts it with another
+    ``[libvirt] cpu_mode``
+``nova_service``, ``sqlite_serial``
+    run by the cloud's python: Nova's RPC services, with sqlite
+    transactions that take the write lock at BEGIN
 ``cloud``
-    ``DevCloud``: up, down, status, seed, clean
+    ``DevCloud``: up, down, status, seed, cpu-mode, clean
 """

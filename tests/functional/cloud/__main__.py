@@ -22,9 +22,10 @@ def _parser():
     up.add_argument(
         '--hypervisors',
         type=int,
-        default=10,
+        default=None,
         metavar='<count>',
-        help='hypervisors to seed (default 10; 0 seeds none)',
+        help='hypervisors to seed (default 10, with --compute 0: its '
+        'one real hypervisor is enough; 0 seeds none)',
     )
     up.add_argument(
         '--compute',
@@ -60,8 +61,11 @@ def main(argv=None):
     try:
         if args.command == 'up':
             cloud.up()
-            if args.hypervisors:
-                cloud.seed(args.hypervisors)
+            count = args.hypervisors
+            if count is None:
+                count = 0 if cloud.compute else 10
+            if count:
+                cloud.seed(count)
             print(cloud.usage())
         elif args.command == 'seed':
             cloud.seed(args.hypervisors)
