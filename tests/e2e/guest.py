@@ -64,3 +64,16 @@ def cpu_path(domain):
 def phys_bits(domain):
     """The guest CPU's real width, read over QMP (qom-get phys-bits)."""
     return _qmp(domain, 'qom-get', path=cpu_path(domain), property='phys-bits')
+
+
+def fault_cause(fault_text):
+    """QEMU's last error line in a fault, else Nova's exception's name."""
+    lines = [
+        line.split('qemu-system-x86_64: ', 1)[1]
+        for line in fault_text.splitlines()
+        if 'qemu-system-x86_64: ' in line and 'warning:' not in line
+    ]
+    if lines:
+        return lines[-1][:100]
+    found = re.search(r'nova\.exception\.(\w+)', fault_text)
+    return found.group(1) if found else fault_text.strip()[:100]

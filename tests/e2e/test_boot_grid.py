@@ -21,7 +21,6 @@ by cpu_mode, in order, so nova-compute restarts once per group.
 """
 
 import dataclasses
-import re
 import time
 import uuid
 
@@ -108,19 +107,6 @@ ROWS = [
     # QEMU's "host" CPU model turns host-phys-bits on: no refusal here.
     *_group('host-passthrough', q35_refused=False),
 ]
-
-
-def _cause(fault_text):
-    """QEMU's last error line in a fault, else Nova's exception's name."""
-    lines = [
-        line.split('qemu-system-x86_64: ', 1)[1]
-        for line in fault_text.splitlines()
-        if 'qemu-system-x86_64: ' in line and 'warning:' not in line
-    ]
-    if lines:
-        return lines[-1][:100]
-    found = re.search(r'nova\.exception\.(\w+)', fault_text)
-    return found.group(1) if found else fault_text.strip()[:100]
 
 
 @pytest.fixture
@@ -235,7 +221,7 @@ def test_boot_agrees_with_the_plugin(e2e, flavor, row):
         record['nova'] = (
             'NoValidHost'
             if NO_VALID_HOST in fault_text
-            else f'ERROR: {_cause(fault_text)}'
+            else f'ERROR: {guest.fault_cause(fault_text)}'
         )
 
     # -- agreement ---------------------------------------------------------
