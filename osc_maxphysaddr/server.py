@@ -109,9 +109,9 @@ def _row(placed, long):
         server['id'],
         server['name'],
         server['host'],
-        placed.config.mode,
+        placed.verdict.mode,
         placed.bits,
-        placed.config.status,
+        placed.verdict.status,
         placed.targets,
     ]
     if long:

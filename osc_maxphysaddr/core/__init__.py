@@ -100,12 +100,11 @@ from osc_maxphysaddr.core.images import image_properties
 from osc_maxphysaddr.core.images import mode_conflict
 from osc_maxphysaddr.core.migration import IMAGE_PROPERTIES
 from osc_maxphysaddr.core.migration import SERVER_SPEC_KEYS
-from osc_maxphysaddr.core.migration import Configuration
 from osc_maxphysaddr.core.migration import Finder
 from osc_maxphysaddr.core.migration import PlacedServer
 from osc_maxphysaddr.core.migration import Reach
-from osc_maxphysaddr.core.migration import configuration
 from osc_maxphysaddr.core.migration import placed_servers
+from osc_maxphysaddr.core.migration import server_verdict
 from osc_maxphysaddr.core.nova_platform import IMAGE_PLATFORM_KEYS
 from osc_maxphysaddr.core.nova_platform import image_platform
 from osc_maxphysaddr.core.scheduler import AutoWidth
@@ -208,12 +207,11 @@ __all__ = [
     'mode_conflict',
     'IMAGE_PROPERTIES',
     'SERVER_SPEC_KEYS',
-    'Configuration',
     'Finder',
     'PlacedServer',
     'Reach',
-    'configuration',
     'placed_servers',
+    'server_verdict',
     'IMAGE_PLATFORM_KEYS',
     'image_platform',
     'HostRequirement',

@@ -47,6 +47,7 @@ from osc_maxphysaddr.core.findings import Judged
 from osc_maxphysaddr.core.findings import finding
 from osc_maxphysaddr.core.guest import DEFAULT_CPU_MODE
 from osc_maxphysaddr.core.guest import GuestContext
+from osc_maxphysaddr.core.guest import guest_width
 from osc_maxphysaddr.core.guest import model_findings
 from osc_maxphysaddr.core.guest import width_follows_host
 from osc_maxphysaddr.core.nova_platform import image_platform
@@ -82,6 +83,8 @@ FILTER_PROPERTIES = (
 
 FLAVOR = 'flavor'
 IMAGE = 'image'
+#: The finding of an image platform the model does not know.
+UNKNOWN_PLATFORM = 'image-platform-unknown'
 
 
 def image_properties(config: Config) -> dict[str, str]:
@@ -249,13 +252,23 @@ class PairVerdict(Judged):
     #: the guest the model judged: the flavor's on the image's platform
     #: (None: not judged, e.g. an image platform the model does not know)
     context: GuestContext | None = None
+    #: the compute nodes' ``[libvirt]cpu_mode``
+    cpu_mode: str = DEFAULT_CPU_MODE
 
     @property
     def width_follows_host(self) -> bool:
         """Whether the guest gets its host's width instead of its own."""
-        return self.requirement is not None and width_follows_host(
-            self.mode, self.requirement.cpu_mode
-        )
+        return width_follows_host(self.mode, self.cpu_mode)
+
+    @property
+    def unchecked(self) -> bool:
+        """Whether the model cannot judge the guest: its image names a
+        machine type or firmware the model does not know."""
+        return any(f.code == UNKNOWN_PLATFORM for f in self.findings)
+
+    def width_on(self, host_bits: int | None) -> int | None:
+        """The width the guest sees on a host that reports ``host_bits``."""
+        return guest_width(self.mode, self.bits, self.cpu_mode, host_bits)
 
 
 def mode_conflict(
@@ -298,6 +311,7 @@ def diagnose_pair(
     model_errors: list[Finding] = []
     if context is not None:
         cpu_mode = context.platform.cpu_mode
+    cpu_mode = cpu_mode or DEFAULT_CPU_MODE
     flavor = diagnose(flavor_specs)
     image = diagnose_image(image_props)
     flavor_mode = flavor.mode if flavor.mode in MODES else None
@@ -386,7 +400,7 @@ def diagnose_pair(
             mode,
             bits,
             context,
-            cpu_mode or DEFAULT_CPU_MODE,
+            cpu_mode,
         )
     return PairVerdict(
         flavor=flavor,
@@ -401,6 +415,7 @@ def diagnose_pair(
         capability=capability,
         requirement=requirement,
         context=context,
+        cpu_mode=cpu_mode,
     )
 
 
