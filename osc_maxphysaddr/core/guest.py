@@ -25,21 +25,21 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from osc_maxphysaddr.core.address_space import BIOS
-from osc_maxphysaddr.core.address_space import DEFAULT_FIRMWARE
-from osc_maxphysaddr.core.address_space import DEFAULT_MACHINE_TYPE
-from osc_maxphysaddr.core.address_space import UEFI
-from osc_maxphysaddr.core.address_space import VENDORS
 from osc_maxphysaddr.core.address_space import Guest
 from osc_maxphysaddr.core.address_space import Verdict
-from osc_maxphysaddr.core.address_space import bar_size
-from osc_maxphysaddr.core.address_space import ovmf_window
-from osc_maxphysaddr.core.address_space import qemu_layout
-from osc_maxphysaddr.core.address_space import seabios_placement
-from osc_maxphysaddr.core.address_space import seabios_rules
 from osc_maxphysaddr.core.address_space import verdict
 from osc_maxphysaddr.core.findings import Finding
 from osc_maxphysaddr.core.findings import finding
+from osc_maxphysaddr.core.ovmf import bar_size
+from osc_maxphysaddr.core.ovmf import ovmf_window
+from osc_maxphysaddr.core.qemu import BIOS
+from osc_maxphysaddr.core.qemu import DEFAULT_FIRMWARE
+from osc_maxphysaddr.core.qemu import DEFAULT_MACHINE_TYPE
+from osc_maxphysaddr.core.qemu import UEFI
+from osc_maxphysaddr.core.qemu import VENDORS
+from osc_maxphysaddr.core.qemu import qemu_layout
+from osc_maxphysaddr.core.seabios import seabios_placement
+from osc_maxphysaddr.core.seabios import seabios_rules
 from osc_maxphysaddr.core.specs import EMULATE
 from osc_maxphysaddr.core.specs import MAX_BITS
 from osc_maxphysaddr.core.specs import MIN_BITS

@@ -21,6 +21,12 @@ import dataclasses
 import pytest
 
 from osc_maxphysaddr.core import address_space as a
+from osc_maxphysaddr.core import ovmf
+from osc_maxphysaddr.core import qemu
+from osc_maxphysaddr.core.qemu import AMD
+from osc_maxphysaddr.core.qemu import INTEL
+from osc_maxphysaddr.core.qemu import Q35
+from osc_maxphysaddr.core.qemu import UEFI
 from tests.realqemu import machine
 from tests.realqemu.conftest import require
 
@@ -39,24 +45,24 @@ class Case:
 
     @property
     def guest(self):
-        return a.Guest(self.ram_mib, a.Q35, self.vendor, a.UEFI, self.bars)
+        return a.Guest(self.ram_mib, Q35, self.vendor, UEFI, self.bars)
 
 
 CASES = [
     # 40 bits on Intel is not trusted: the classic 32 GiB window
-    Case('64G-bar-intel-40', a.INTEL, 40, 2 * G, (64 * GIB,)),
-    Case('64G-bar-intel-41', a.INTEL, 41, 2 * G, (64 * GIB,)),
+    Case('64G-bar-intel-40', INTEL, 40, 2 * G, (64 * GIB,)),
+    Case('64G-bar-intel-41', INTEL, 41, 2 * G, (64 * GIB,)),
     # ... behind a pcie-root-port, as libvirt places devices on q35
-    Case('64G-bar-intel-41-root-port', a.INTEL, 41, 2 * G, (64 * GIB,), True),
+    Case('64G-bar-intel-41-root-port', INTEL, 41, 2 * G, (64 * GIB,), True),
     # 40 bits on AMD is trusted: a 128 GiB window
-    Case('64G-bar-amd-40', a.AMD, 40, 2 * G, (64 * GIB,)),
+    Case('64G-bar-amd-40', AMD, 40, 2 * G, (64 * GIB,)),
     # a 512 GiB window: three 128 GiB BARs fit, four fill it and fail
-    Case('3x128G-bars-42', a.INTEL, 42, 512 * G, (128 * GIB,) * 3),
-    Case('4x128G-bars-42', a.INTEL, 42, 512 * G, (128 * GIB,) * 4),
-    Case('4x128G-bars-43', a.INTEL, 43, 512 * G, (128 * GIB,) * 4),
+    Case('3x128G-bars-42', INTEL, 42, 512 * G, (128 * GIB,) * 3),
+    Case('4x128G-bars-42', INTEL, 42, 512 * G, (128 * GIB,) * 4),
+    Case('4x128G-bars-43', INTEL, 43, 512 * G, (128 * GIB,) * 4),
     # RAM crowding out the dynamic window at 41 bits
-    Case('64G-bar-41-1600G-ram', a.INTEL, 41, 1600 * G, (64 * GIB,)),
-    Case('64G-bar-41-1800G-ram', a.INTEL, 41, 1800 * G, (64 * GIB,)),
+    Case('64G-bar-41-1600G-ram', INTEL, 41, 1600 * G, (64 * GIB,)),
+    Case('64G-bar-41-1800G-ram', INTEL, 41, 1800 * G, (64 * GIB,)),
 ]
 
 
@@ -67,7 +73,7 @@ def boots():
         futures = {
             case: pool.submit(
                 machine.ovmf_bars,
-                a.Q35,
+                Q35,
                 case.vendor,
                 case.bits,
                 case.ram_mib,
@@ -91,13 +97,13 @@ def test_model_and_ovmf_agree(boots, case):
     assert boot.all_placed is verdict.devices, summary
     if not boot.all_placed:
         return
-    layout = a.qemu_layout(case.ram_mib, a.Q35, case.vendor)
-    window = a.ovmf_window(layout, case.bits, case.vendor)
+    layout = qemu.qemu_layout(case.ram_mib, Q35, case.vendor)
+    window = ovmf.ovmf_window(layout, case.bits, case.vendor)
     for address, size in zip(boot.bars, case.bars, strict=True):
         assert address is not None
-        assert address % a.bar_size(size) == 0, summary
+        assert address % ovmf.bar_size(size) == 0, summary
         assert window.base <= address, summary
-        assert address + a.bar_size(size) <= window.end, summary
+        assert address + ovmf.bar_size(size) <= window.end, summary
 
 
 def test_the_cases_cover_both_answers():
