@@ -24,9 +24,10 @@ parse, call this, call the cloud and format. One module per concern (Nova
 ``scheduler``
     the one host engine (which hosts take a guest), and the auto width
 ``images``
-    the width on Glance images, and the verdict of a flavor+image pair:
-    the one judgement every command shows (a flavor alone has an empty
-    image)
+    the width on Glance images
+``pair``
+    the verdict of a flavor+image pair: the one judgement every command
+    shows (a flavor alone has an empty image)
 ``migration``
     where a running guest can go: the targets of a move off its host
 
@@ -79,12 +80,9 @@ from osc_maxphysaddr.core.images import IMAGE_KEYS
 from osc_maxphysaddr.core.images import IMAGE_MODE_KEY
 from osc_maxphysaddr.core.images import ImageDiagnosis
 from osc_maxphysaddr.core.images import ImagePlan
-from osc_maxphysaddr.core.images import PairVerdict
 from osc_maxphysaddr.core.images import diagnose_image
-from osc_maxphysaddr.core.images import diagnose_pair
 from osc_maxphysaddr.core.images import image_plan
 from osc_maxphysaddr.core.images import image_properties
-from osc_maxphysaddr.core.images import mode_conflict
 from osc_maxphysaddr.core.migration import IMAGE_PROPERTIES
 from osc_maxphysaddr.core.migration import SERVER_SPEC_KEYS
 from osc_maxphysaddr.core.migration import Finder
@@ -94,6 +92,9 @@ from osc_maxphysaddr.core.migration import placed_servers
 from osc_maxphysaddr.core.migration import server_verdict
 from osc_maxphysaddr.core.nova_platform import IMAGE_PLATFORM_KEYS
 from osc_maxphysaddr.core.nova_platform import image_platform
+from osc_maxphysaddr.core.pair import PairVerdict
+from osc_maxphysaddr.core.pair import diagnose_pair
+from osc_maxphysaddr.core.pair import mode_conflict
 from osc_maxphysaddr.core.qemu import AMD
 from osc_maxphysaddr.core.qemu import BIOS
 from osc_maxphysaddr.core.qemu import DEFAULT_FIRMWARE

@@ -27,7 +27,7 @@ not check them then.
 A guest's configuration is the verdict of its embedded flavor and, from
 compute microversion 2.98, its image's properties, exactly as
 ``flavor maxphysaddr show FLAVOR --image IMAGE`` gives it for that pair
-(:func:`.images.diagnose_pair`: modes compared as stored, the flavor's
+(:func:`.pair.diagnose_pair`: modes compared as stored, the flavor's
 bits before the image's). Whether it boots is the address-space model's
 answer for its guest (:class:`.guest.GuestContext`: RAM, the BARs of its
 ``pci_passthrough:alias`` devices, the platform) on each host's vendor.
@@ -53,9 +53,9 @@ from osc_maxphysaddr.core.guest import guest_context
 from osc_maxphysaddr.core.hosts import Host
 from osc_maxphysaddr.core.images import FILTER_PROPERTIES
 from osc_maxphysaddr.core.images import IMAGE_KEYS
-from osc_maxphysaddr.core.images import PairVerdict
-from osc_maxphysaddr.core.images import diagnose_pair
 from osc_maxphysaddr.core.nova_platform import IMAGE_PLATFORM_KEYS
+from osc_maxphysaddr.core.pair import PairVerdict
+from osc_maxphysaddr.core.pair import diagnose_pair
 from osc_maxphysaddr.core.scheduler import HostRequirement
 from osc_maxphysaddr.core.specs import EMULATE
 from osc_maxphysaddr.core.specs import MANAGED_KEYS
@@ -78,7 +78,7 @@ def server_verdict(
 ) -> PairVerdict:
     """A server's verdict from its embedded flavor and image.
 
-    The verdict of the pair (:func:`.images.diagnose_pair`) on
+    The verdict of the pair (:func:`.pair.diagnose_pair`) on
     ``platform`` (Nova's defaults when None), which the embedded image's
     ``hw_machine_type`` and ``hw_firmware_type`` override. A server that
     boots from a volume (``image_visible`` False) is judged by its flavor,
