@@ -54,7 +54,7 @@ from osc_maxphysaddr.core.qemu import qemu_starts
 from osc_maxphysaddr.core.seabios import seabios_placement
 from osc_maxphysaddr.core.seabios import seabios_rules
 
-# --- the verdict ---
+# --- whether the guest boots ---
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Guest:
 
 
 @dataclasses.dataclass(frozen=True)
-class Verdict:
+class Boot:
     """Whether a guest boots at a width and sees every device."""
 
     bits: int
@@ -89,11 +89,11 @@ class Verdict:
         return self.starts and self.devices is not False
 
 
-def verdict(guest: Guest, bits: int) -> Verdict:
+def boot(guest: Guest, bits: int) -> Boot:
     """The model's answer for ``guest`` at ``bits``, with its reason."""
     layout = qemu_layout(guest.ram_mib, guest.machine, guest.vendor)
     if not qemu_starts(layout, bits):
-        return Verdict(
+        return Boot(
             bits,
             False,
             None,
@@ -105,9 +105,9 @@ def verdict(guest: Guest, bits: int) -> Verdict:
             f'{format_bytes(1 << bits)}',
         )
     if not guest.bars:
-        return Verdict(bits, True, True, 'QEMU starts; no 64-bit BARs')
+        return Boot(bits, True, True, 'QEMU starts; no 64-bit BARs')
     if guest.firmware == BIOS:
-        return _seabios_verdict(guest, layout, bits)
+        return _seabios_boot(guest, layout, bits)
     window = ovmf_window(layout, bits, guest.vendor)
     total = sum(bar_size(b) for b in guest.bars)
     fits = bars_fit(guest.bars, window)
@@ -122,7 +122,7 @@ def verdict(guest: Guest, bits: int) -> Verdict:
     verb = ('fits' if one else 'fit') if fits else 'do not fit'
     if fits is False and one:
         verb = 'does not fit'
-    return Verdict(
+    return Boot(
         bits,
         True,
         fits,
@@ -139,9 +139,10 @@ def _bars_text(sizes: Sequence[int]) -> str:
     return f'{count} of {format_bytes(sum(sizes))}'
 
 
-def _seabios_verdict(guest: Guest, layout: QemuLayout, bits: int) -> Verdict:
-    """The BIOS verdict: every SeaBIOS version the cloud may run places
-    the BARs below ``2**bits`` (the first that does not, otherwise)."""
+def _seabios_boot(guest: Guest, layout: QemuLayout, bits: int) -> Boot:
+    """Whether a BIOS guest boots: every SeaBIOS version the cloud may run
+    places the BARs below ``2**bits`` (the first that does not, otherwise).
+    """
     placements = [
         seabios_placement(layout, bits, guest.vendor, guest.bars, rule)
         for rule in seabios_rules(guest.seabios)
@@ -165,12 +166,12 @@ def _seabios_verdict(guest: Guest, layout: QemuLayout, bits: int) -> Verdict:
                 f"not below {space} with room for the guest's own "
                 '64-bit BARs after them'
             )
-        return Verdict(bits, True, False, f'{where}, {problem}')
+        return Boot(bits, True, False, f'{where}, {problem}')
     each = '; '.join(
         f'SeaBIOS {p.rule.name} at {format_bytes(p.base)} ({p.why})'
         for p in placements
     )
-    return Verdict(
+    return Boot(
         bits,
         True,
         True,

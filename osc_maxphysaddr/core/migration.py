@@ -155,7 +155,7 @@ class Finder:
 
     def reach(
         self,
-        config: PairVerdict,
+        verdict: PairVerdict,
         current: Host | None,
         elsewhere: bool = False,
     ) -> Reach | None:
@@ -167,22 +167,22 @@ class Finder:
         No target when the configuration has an error or, for
         passthrough, when the current host reports no width or CPU.
         """
-        if not config.configured:
+        if not verdict.configured:
             return None
-        requirement = config.requirement
+        requirement = verdict.requirement
         if (
-            config.is_error
+            verdict.is_error
             or requirement is None
-            or config.mode not in (EMULATE, PASSTHROUGH)
+            or verdict.mode not in (EMULATE, PASSTHROUGH)
         ):
             return NO_TARGET
         if not self.traits_known:
             return None
         requirement = self._shared(requirement)
         key = requirement.key
-        if config.mode == EMULATE:
-            if config.bits is None or (
-                config.context is None and not config.unchecked
+        if verdict.mode == EMULATE:
+            if verdict.bits is None or (
+                verdict.context is None and not verdict.unchecked
             ):
                 return NO_TARGET  # no width, or the guest's RAM unknown
             pool, members = self._pool(key, requirement.admits)
@@ -250,26 +250,26 @@ def placed_servers(
             server.get('ram'),
             visible,
         )
-        config = verdicts.get(key)
-        if config is None:
-            config = verdicts[key] = server_verdict(
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = server_verdict(
                 server['extra_specs'],
                 image,
                 server.get('ram'),
                 platform,
                 visible,
             )
-        if not config.configured:
+        if not verdict.configured:
             continue
         node = server.get('node')
         host = None if node is None else by_name.get(node)
         placed.append(
             PlacedServer(
                 server,
-                config,
+                verdict,
                 host,
-                config.width_on(None if host is None else host.bits),
-                finder.reach(config, host, elsewhere=node is not None),
+                verdict.width_on(None if host is None else host.bits),
+                finder.reach(verdict, host, elsewhere=node is not None),
             )
         )
     return placed

@@ -4,7 +4,7 @@ Each case boots Debian's OVMF (``OVMF_CODE_4M.fd``) under TCG on ``q35``
 with ivshmem devices whose BAR2 (64-bit, prefetchable) is as large as
 their memory backend, as a GPU's would be, runs ``pci B D F`` for each from
 the UEFI shell's ``startup.nsh`` and powers off. The model's
-``verdict(...).devices`` must equal what the firmware did: every BAR2
+``boot(...).devices`` must equal what the firmware did: every BAR2
 assigned (and inside the model's window), or not (the firmware hangs
 before the shell, or leaves a BAR unassigned).
 
@@ -88,7 +88,7 @@ def boots():
 @pytest.mark.parametrize('case', CASES, ids=[c.name for c in CASES])
 def test_model_and_ovmf_agree(boots, case):
     boot = boots[case]
-    verdict = a.verdict(case.guest, case.bits)
+    verdict = a.boot(case.guest, case.bits)
     assert verdict.starts, verdict.reason
     summary = (
         f'{verdict.reason}; OVMF: shell {boot.reached_shell}, BAR2 '
@@ -107,7 +107,7 @@ def test_model_and_ovmf_agree(boots, case):
 
 
 def test_the_cases_cover_both_answers():
-    answers = {a.verdict(c.guest, c.bits).devices for c in CASES}
+    answers = {a.boot(c.guest, c.bits).devices for c in CASES}
     assert answers == {True, False}
 
 

@@ -52,7 +52,7 @@ RAM_MIB = [
 def min_bits(guest):
     """The smallest width at which the model boots ``guest``."""
     widths = range(MIN_BITS, MAX_BITS + 1)
-    return next((b for b in widths if a.verdict(guest, b).boots), None)
+    return next((b for b in widths if a.boot(guest, b).boots), None)
 
 
 def _grid():
@@ -102,7 +102,7 @@ def test_model_and_qemu_agree(qemu, point):
     start = results[point]
     guest = a.Guest(ram, machine_type, vendor)
     layout = q.qemu_layout(ram, machine_type, vendor)
-    expected = a.verdict(guest, bits).starts
+    expected = a.boot(guest, bits).starts
     assert start.returncode in (0, 1), start.message
     if bits == 32 and version < (8, 2):
         # QEMU 7.1-8.1 skip the check at phys-bits <= 32 (pc_max_used_gpa

@@ -101,7 +101,7 @@ def test_model_and_seabios_agree(boots, case):
     guest = a.Guest(
         case.ram_mib, case.machine, case.vendor, BIOS, case.bars, version
     )
-    verdict = a.verdict(guest, case.bits)
+    verdict = a.boot(guest, case.bits)
     assert verdict.starts, verdict.reason
     layout = qemu.qemu_layout(case.ram_mib, case.machine, case.vendor)
     (rule,) = seabios.seabios_rules(version)
@@ -126,7 +126,7 @@ def test_model_and_seabios_agree(boots, case):
 
 def test_the_cases_cover_both_answers():
     answers = {
-        a.verdict(
+        a.boot(
             a.Guest(c.ram_mib, c.machine, c.vendor, BIOS, c.bars, (1, 16, 2)),
             c.bits,
         ).devices

@@ -43,7 +43,7 @@ G = 1024  # MiB per GiB, for RAM sizes
 def min_bits(guest):
     """The smallest width at which the model boots ``guest``."""
     widths = range(MIN_BITS, MAX_BITS + 1)
-    return next((b for b in widths if a.verdict(guest, b).boots), None)
+    return next((b for b in widths if a.boot(guest, b).boots), None)
 
 
 # --- QEMU's layout ---
@@ -290,12 +290,12 @@ H100 = 128 * GIB
 )
 def test_min_bits(guest, needs):
     assert min_bits(guest) == needs
-    assert a.verdict(guest, needs).boots
-    assert not a.verdict(guest, needs - 1).boots
+    assert a.boot(guest, needs).boots
+    assert not a.boot(guest, needs - 1).boots
 
 
 def test_verdict_names_the_numbers():
-    refused = a.verdict(a.Guest(2 * G, Q35), 35)
+    refused = a.boot(a.Guest(2 * G, Q35), 35)
     assert (refused.starts, refused.devices, refused.boots) == (
         False,
         None,
@@ -304,27 +304,27 @@ def test_verdict_names_the_numbers():
     assert '36 GiB' in refused.reason
     assert '2^35 = 32 GiB' in refused.reason
     gpus = a.Guest(512 * G, Q35, INTEL, UEFI, (H100,) * 4)
-    lost = a.verdict(gpus, 42)
+    lost = a.boot(gpus, 42)
     assert (lost.starts, lost.devices, lost.boots) == (True, False, False)
     assert '4 BARs of 512 GiB do not fit' in lost.reason
     assert '512 GiB dynamic' in lost.reason
-    untrusted = a.verdict(a.Guest(2 * G, Q35, INTEL, UEFI, (64 * GIB,)), 40)
+    untrusted = a.boot(a.Guest(2 * G, Q35, INTEL, UEFI, (64 * GIB,)), 40)
     assert 'does not fit' in untrusted.reason
     assert 'does not trust 40 bits' in untrusted.reason
-    bios = a.verdict(a.Guest(2 * G, Q35), 36)
+    bios = a.boot(a.Guest(2 * G, Q35), 36)
     assert (bios.starts, bios.devices, bios.boots) == (True, True, True)
     gpu = a.Guest(2 * G, Q35, INTEL, BIOS, (64 * GIB,))
-    lost = a.verdict(gpu, 36)
+    lost = a.boot(gpu, 36)
     assert (lost.starts, lost.devices, lost.boots) == (True, False, False)
     assert lost.reason == (
         'SeaBIOS 1.16.2 and older puts 1 BAR of 64 GiB at 64 GiB to 128 GiB '
         '(above RAM: it ignores phys-bits), not below 2^36 = 64 GiB with '
         "room for the guest's own 64-bit BARs after them"
     )
-    top = a.verdict(gpu, 41).reason
+    top = a.boot(gpu, 41).reason
     assert top.startswith('SeaBIOS 1.16.3 puts 1 BAR of 64 GiB at 1.94 TiB')
     assert '(from the top of 2^41)' in top
-    fits = a.verdict(gpu, 40).reason
+    fits = a.boot(gpu, 40).reason
     assert 'SeaBIOS 1.16.2 and older at 64 GiB' in fits
     assert 'does not trust 40 bits on intel' in fits
 
@@ -360,8 +360,8 @@ guests = st.builds(
 
 @given(guests, st.integers(MIN_BITS, MAX_BITS - 1))
 def test_qemu_start_is_monotonic_in_width(guest, bits):
-    if a.verdict(guest, bits).starts:
-        assert a.verdict(guest, bits + 1).starts
+    if a.boot(guest, bits).starts:
+        assert a.boot(guest, bits + 1).starts
 
 
 # --- SeaBIOS ---
@@ -509,8 +509,8 @@ SEABIOS_MIN_BITS = [
 def test_seabios_min_bits(machine, vendor, ram_mib, bars, version, needs):
     guest = a.Guest(ram_mib, machine, vendor, BIOS, bars, version)
     assert min_bits(guest) == needs
-    assert a.verdict(guest, needs).devices
-    assert not a.verdict(guest, needs - 1).boots
+    assert a.boot(guest, needs).devices
+    assert not a.boot(guest, needs - 1).boots
 
 
 def test_seabios_1_16_3_without_ram_above_4g_ends_at_the_top():
@@ -524,11 +524,11 @@ def test_seabios_1_16_3_without_ram_above_4g_ends_at_the_top():
             layout, bits, INTEL, guest.bars, rule
         )
         assert place.end == 1 << bits
-        assert a.verdict(guest, bits).devices is False
-    assert a.verdict(guest, 47).devices is True  # capped at 2^46
+        assert a.boot(guest, bits).devices is False
+    assert a.boot(guest, 47).devices is True  # capped at 2^46
     newer = a.Guest(2 * G, Q35, INTEL, BIOS, (64 * GIB,), S17)
-    assert a.verdict(newer, 44).devices is False
-    assert a.verdict(newer, 45).devices is True  # capped at 2^44
+    assert a.boot(newer, 44).devices is False
+    assert a.boot(newer, 45).devices is True  # capped at 2^44
 
 
 def test_every_version_must_place_the_bars():
@@ -537,13 +537,13 @@ def test_every_version_must_place_the_bars():
         for bars in ((64 * GIB,), (128 * GIB,) * 4, (GIB,)):
             guest = a.Guest(2 * G, Q35, INTEL, BIOS, bars)
             each = [
-                a.verdict(
+                a.boot(
                     a.Guest(2 * G, Q35, INTEL, BIOS, bars, v),
                     bits,
                 ).boots
                 for v in (S162, S163, S17)
             ]
-            assert a.verdict(guest, bits).boots is all(each)
+            assert a.boot(guest, bits).boots is all(each)
 
 
 def test_seabios_bars_over_ram_are_lost():
@@ -556,7 +556,7 @@ def test_seabios_bars_over_ram_are_lost():
     assert place.moved and place.base < place.ram_end
     assert not place.reachable(40)
     guest = a.Guest(900 * G, Q35, AMD, BIOS, (64 * GIB,), S163)
-    verdict = a.verdict(guest, 40)
+    verdict = a.boot(guest, 40)
     assert verdict.starts and verdict.devices is False
     assert 'over the guest RAM' in verdict.reason
 
@@ -596,14 +596,14 @@ def test_seabios_places_the_bars_aligned_one_after_the_other(
 def test_from_41_bits_more_width_never_loses_a_device(guest, bits):
     # Below 41 it can: 39 bits on Intel give a 64 GiB window, 40 bits
     # (not trusted) only the classic 32 GiB one.
-    if a.verdict(guest, bits).boots:
-        assert a.verdict(guest, bits + 1).boots
+    if a.boot(guest, bits).boots:
+        assert a.boot(guest, bits + 1).boots
 
 
 def test_more_width_can_lose_a_device_below_41_on_intel():
     guest = a.Guest(2 * G, Q35, INTEL, UEFI, (32 * GIB,))
-    assert a.verdict(guest, 39).boots
-    assert not a.verdict(guest, 40).boots
+    assert a.boot(guest, 39).boots
+    assert not a.boot(guest, 40).boots
     assert min_bits(guest) == 39
 
 
