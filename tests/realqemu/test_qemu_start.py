@@ -130,8 +130,8 @@ def test_model_and_qemu_agree(qemu, point):
 def test_the_grid_covers_every_rule():
     """Each rule of the layout is on some grid point's boundary."""
     layouts = [q.qemu_layout(r, m, v) for m, v, r, _ in GRID]
-    assert any(x.above_4g_start == qemu.AMD_ABOVE_1TB_START for x in layouts)
+    assert any(x.above_4g_start == q.AMD_ABOVE_1TB_START for x in layouts)
     assert any(
-        x.above_4g == 0 and x.below_4g > qemu.Q35_LOWMEM_LARGE for x in layouts
+        x.above_4g == 0 and x.below_4g > q.Q35_LOWMEM_LARGE for x in layouts
     )
     assert {bits for *_, bits in GRID} >= {32, 33, 36, 40, 41, 42, 43}
