@@ -7,7 +7,7 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from osc_maxphysaddr import cloud
+from osc_maxphysaddr.cloud import placement
 
 
 class Trickle:
@@ -56,13 +56,13 @@ providers = st.lists(
 @given(providers, st.integers(1, 300), st.sampled_from([None, 2]))
 def test_any_chunking_gives_every_provider(items, step, indent):
     body = placement_body(items, indent)
-    assert list(cloud._providers(response(body, step))) == items
+    assert list(placement._providers(response(body, step))) == items
 
 
 def test_multibyte_names_split_across_chunks():
     items = [('a' * 36, 'hôte-ü-€-😀'), ('b' * 36, 'ñ')]
     for step in range(1, 9):
-        got = list(cloud._providers(response(placement_body(items), step)))
+        got = list(placement._providers(response(placement_body(items), step)))
         assert got == items
 
 
@@ -76,4 +76,4 @@ def test_multibyte_names_split_across_chunks():
 )
 def test_broken_bodies_raise(body):
     with pytest.raises(ValueError):
-        list(cloud._providers(response(body, 7)))
+        list(placement._providers(response(body, 7)))

@@ -6,9 +6,10 @@ from keystoneauth1 import exceptions as ksa_exceptions
 from openstack import exceptions as sdk_exceptions
 from osc_lib import exceptions as osc_exceptions
 
-from osc_maxphysaddr import cloud
 from osc_maxphysaddr import core
 from osc_maxphysaddr import errors
+from osc_maxphysaddr.cloud import compute
+from osc_maxphysaddr.cloud import http
 
 
 def http_error(status, details):
@@ -54,9 +55,9 @@ def test_describe(exc, line):
     'exc',
     [
         core.MaxphysaddrError('bits must be from 32 to 52, not 60'),
-        cloud.FlavorNotFound("No flavor with a name or ID of 'x' exists."),
-        cloud.FlavorAmbiguous('More than one flavor'),
-        cloud.NoUsableMicroversion('starts at 2.90'),
+        compute.FlavorNotFound("No flavor with a name or ID of 'x' exists."),
+        compute.FlavorAmbiguous('More than one flavor'),
+        http.NoUsableMicroversion('starts at 2.90'),
     ],
 )
 def test_domain_errors_keep_their_own_message(exc):
