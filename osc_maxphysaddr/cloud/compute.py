@@ -221,7 +221,9 @@ def _slim_server(server: Body) -> Body:
     would dominate a listing's memory. The flavor keeps only its name,
     RAM and the extra specs its verdict reads (maxphysaddr keys, PCI
     aliases; None when the policy hides extra specs), the image only the
-    properties its verdict reads (core.IMAGE_PROPERTIES).
+    properties its verdict reads (core.IMAGE_PROPERTIES). A server that
+    boots from a volume has ``"image": ""`` (Nova's views/servers.py
+    ``_get_image``): it is ``volume_backed``, with no image properties.
     """
     flavor = server.get('flavor') or {}
     specs = flavor.get('extra_specs')
@@ -251,6 +253,7 @@ def _slim_server(server: Body) -> Body:
                 if k in core.IMAGE_PROPERTIES
             }
         ),
+        'volume_backed': image == '',
     }
 
 
