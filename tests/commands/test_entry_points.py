@@ -80,6 +80,18 @@ def test_plugin_module_imports_nothing_heavy():
     assert loaded == ['osc_maxphysaddr', 'osc_maxphysaddr.plugin']
 
 
+def test_the_core_loads_no_cloud_code():
+    # hence two error bases: core.MaxphysaddrError and cloud.http.CloudError
+    loaded = modules_loaded_by('import osc_maxphysaddr.core')
+    assert not [
+        name
+        for name in loaded
+        if name.startswith(('openstack', 'keystoneauth1'))
+        or name.startswith('osc_maxphysaddr.cloud')
+    ]
+    assert 'osc_maxphysaddr.core' in loaded
+
+
 def test_command_modules_defer_the_rest_of_the_plugin():
     # OSC imports every plugin's command modules on every call, so they
     # must not load the core, os-traits or the SDK calls until used.
