@@ -84,9 +84,9 @@ PASSTHROUGH_REMINDER = (
     'same width.'
 )
 
-# The microversions in help texts are cloud.FLAVOR_MICROVERSION and
-# cloud.HYPERVISOR_MICROVERSION, written out so that help does not load
-# the SDK calls (a test keeps them equal).
+# The microversions in help texts are cloud.compute.FLAVOR_MICROVERSION
+# and cloud.compute.HYPERVISOR_MICROVERSION, written out so that help does
+# not load the SDK calls (a test keeps them equal).
 _WRITE_NOTE = """
 Writes always use compute microversion 2.85 (or the
 cloud's newest, if older), whatever ``--os-compute-api-version`` says: from
@@ -275,10 +275,10 @@ class _ChangeFlavors(writes.ChangeCommand):
     columns = CHANGE_COLUMNS
 
     def find(self, conn, refs):
-        return cloud.find_flavors(conn, refs)
+        return cloud.compute.find_flavors(conn, refs)
 
     def current(self, conn, resource):
-        return cloud.flavor_extra_specs(conn, resource)
+        return cloud.compute.flavor_extra_specs(conn, resource)
 
     def plan(self, current, target):
         return core.plan(current, target)
@@ -294,11 +294,13 @@ class _ChangeFlavors(writes.ChangeCommand):
         try:
             if spec_plan.to_set:
                 step = 'set ' + ', '.join(sorted(spec_plan.to_set))
-                cloud.set_extra_specs(conn, flavor['id'], spec_plan.to_set)
+                cloud.compute.set_extra_specs(
+                    conn, flavor['id'], spec_plan.to_set
+                )
                 done = sorted(spec_plan.to_set)
             for key in spec_plan.to_delete:
                 step = 'delete ' + key
-                cloud.delete_extra_spec(conn, flavor['id'], key)
+                cloud.compute.delete_extra_spec(conn, flavor['id'], key)
                 done.append(key)
         except errors.EXPECTED as exc:
             return errors.write_failure(
@@ -496,7 +498,7 @@ def _warn_image_conflicts(conn, mode: str, refs: list[str]) -> None:
     if not refs:
         return
     with errors.as_command_error('cannot read the images'):
-        images = cloud.find_images(conn, list(refs))
+        images = cloud.image.find_images(conn, list(refs))
     for image in images:
         conflict = core.mode_conflict({core.MODE_KEY: mode}, image)
         if conflict is not None:
@@ -576,11 +578,11 @@ guest of the pair, on the image's machine type and firmware.
         with errors.as_command_error(
             f'cannot show flavor {parsed_args.flavor}'
         ):
-            (flavor,) = cloud.find_flavors(conn, [parsed_args.flavor])
-            specs = cloud.flavor_extra_specs(conn, flavor)
+            (flavor,) = cloud.compute.find_flavors(conn, [parsed_args.flavor])
+            specs = cloud.compute.flavor_extra_specs(conn, flavor)
             image = None
             if parsed_args.image:
-                (image,) = cloud.find_images(conn, [parsed_args.image])
+                (image,) = cloud.image.find_images(conn, [parsed_args.image])
             context, verdict = _judge(flavor, specs, image, platform)
             hosts = None
             if verdict.configured and not verdict.is_error:
@@ -639,10 +641,10 @@ the same requests as ``hypervisor maxphysaddr list``, never per flavor.
         with errors.as_command_error('cannot list flavors'):
             image = None
             if parsed_args.image:
-                (image,) = cloud.find_images(conn, [parsed_args.image])
+                (image,) = cloud.image.find_images(conn, [parsed_args.image])
             judged = [
                 (flavor, _judge(flavor, specs, image, platform)[1])
-                for flavor, specs in cloud.all_flavors(conn)
+                for flavor, specs in cloud.compute.all_flavors(conn)
             ]
             if not parsed_args.all:
                 judged = [(f, v) for f, v in judged if v.configured]

@@ -143,8 +143,8 @@ flavor's Hosts count, whatever the host's state.
         with errors.as_command_error(
             f'cannot read flavor {parsed_args.flavor}'
         ):
-            (flavor,) = cloud.find_flavors(conn, [parsed_args.flavor])
-            specs = cloud.flavor_extra_specs(conn, flavor)
+            (flavor,) = cloud.compute.find_flavors(conn, [parsed_args.flavor])
+            specs = cloud.compute.flavor_extra_specs(conn, flavor)
         context = core.guest_context(flavor['ram'], specs, platform)
         verdict = core.diagnose_pair(specs, None, context)
         if verdict.requirement is None:
@@ -269,7 +269,7 @@ trait.
                     'use its ID instead.'
                 )
             (host,) = matches
-            servers, _ = cloud.list_servers(conn, node=host.hostname)
+            servers, _ = cloud.compute.list_servers(conn, node=host.hostname)
         inventory.warn_placement(hosts)
         placed = core.placed_servers(hosts.hosts, servers, platform)
         stranded = [output.label(p.server) for p in placed if p.targets == 0]

@@ -81,7 +81,7 @@ class _ChangeImages(writes.ChangeCommand):
         return [target for _ in found]
 
     def find(self, conn, refs):
-        return cloud.find_images(conn, refs)
+        return cloud.image.find_images(conn, refs)
 
     def current(self, conn, resource):
         return resource  # the image's properties came with it
@@ -91,7 +91,7 @@ class _ChangeImages(writes.ChangeCommand):
 
     def write(self, conn, image, plan) -> str | None:
         try:
-            cloud.patch_image(conn, image['id'], plan.json_patch())
+            cloud.image.patch_image(conn, image['id'], plan.json_patch())
         except errors.EXPECTED as exc:
             return errors.image_write_failure(
                 exc, f'image {output.label(image)}', _step(plan)
@@ -195,8 +195,10 @@ from ``--mode`` is reported on stderr.
         if parsed_args.flavor:
             with errors.as_command_error('cannot read the flavors'):
                 flavors = [
-                    (flavor, cloud.flavor_extra_specs(conn, flavor))
-                    for flavor in cloud.find_flavors(conn, parsed_args.flavor)
+                    (flavor, cloud.compute.flavor_extra_specs(conn, flavor))
+                    for flavor in cloud.compute.find_flavors(
+                        conn, parsed_args.flavor
+                    )
                 ]
             for flavor, specs in flavors:
                 for image in images:
@@ -263,7 +265,7 @@ together, and the hosts that can take them.
     def take_action(self, parsed_args):
         conn = self.app.client_manager.sdk_connection
         with errors.as_command_error(f'cannot show image {parsed_args.image}'):
-            (image,) = cloud.find_images(conn, [parsed_args.image])
+            (image,) = cloud.image.find_images(conn, [parsed_args.image])
         diagnosis = core.diagnose_image(image)
         return SHOW_COLUMNS, (
             image['id'],

@@ -26,8 +26,9 @@ LONG_COLUMNS = (
 #: How many target hosts ``--long`` names.
 TARGET_NAMES = 3
 
-# The microversion in the help text is cloud.SERVER_MICROVERSION, written
-# out so that help does not load the SDK calls (a test keeps them equal).
+# The microversion in the help text is cloud.compute.SERVER_MICROVERSION,
+# written out so that help does not load the SDK calls (a test keeps them
+# equal).
 READ_NOTE = """
 Servers are read with ``GET /servers/detail?all_tenants=1`` (admin) at
 compute microversion 2.98 (negotiated down to 2.47 on older clouds), all
@@ -85,8 +86,10 @@ if its host were drained.
         with errors.as_command_error('cannot list servers'):
             project_id = None
             if parsed_args.project:
-                project_id = cloud.find_project_id(conn, parsed_args.project)
-            servers, _ = cloud.list_servers(
+                project_id = cloud.identity.find_project_id(
+                    conn, parsed_args.project
+                )
+            servers, _ = cloud.compute.list_servers(
                 conn, host=parsed_args.host, project_id=project_id
             )
             hosts = inventory.read_inventory(conn)
