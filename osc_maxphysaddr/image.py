@@ -90,25 +90,7 @@ class _ChangeImages(writes.ChangeCommand):
         return core.image_plan(current, target)
 
     def write(self, conn, image, plan) -> str | None:
-        try:
-            cloud.image.patch_image(conn, image['id'], plan.json_patch())
-        except errors.EXPECTED as exc:
-            return errors.image_write_failure(
-                exc, f'image {output.label(image)}', _step(plan)
-            )
-        return None
-
-
-def _step(plan) -> str:
-    """What an image write does, for messages: ``set a, b and remove c``."""
-    written = [c.key for c in plan.changes if c.new is not None]
-    removed = [c.key for c in plan.changes if c.new is None]
-    steps = []
-    if written:
-        steps.append('set ' + ', '.join(written))
-    if removed:
-        steps.append('remove ' + ', '.join(removed))
-    return ' and '.join(steps)
+        return writes.write_image(conn, image, plan)
 
 
 class SetImageMaxphysaddr(_ChangeImages):
@@ -200,26 +182,11 @@ from ``--mode`` is reported on stderr.
                         conn, parsed_args.flavor
                     )
                 ]
-            for flavor, specs in flavors:
-                for image in images:
-                    _warn_mode_conflict(flavor, specs, image, target)
-
-
-def _warn_mode_conflict(flavor, specs, image, props) -> None:
-    """Warn when Nova would refuse the flavor and the image together."""
-    conflict = core.mode_conflict(specs, props)
-    if conflict is not None:
-        output.LOG.warning(
-            'Flavor %s has %s=%s and image %s has %s=%s: Nova accepts '
-            'a boot of the two, then its scheduler raises '
-            'FlavorImageConflict and the server ends in ERROR.',
-            output.label(flavor),
-            core.MODE_KEY,
-            conflict[0],
-            output.label(image),
-            core.IMAGE_MODE_KEY,
-            conflict[1],
-        )
+            writes.warn_mode_conflicts(
+                (flavor, specs, image, target)
+                for flavor, specs in flavors
+                for image in images
+            )
 
 
 class UnsetImageMaxphysaddr(_ChangeImages):

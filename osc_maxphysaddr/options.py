@@ -78,6 +78,27 @@ server's own image), the image's ``hw_machine_type`` and
 ``hw_firmware_type`` win over these, as in Nova.
 """
 
+HOSTS_NOTE = """
+**Hosts** counts the hypervisors that can take the flavor now: up, enabled,
+holding its mode's trait in Placement, for emulate reporting at least its
+bits, and on which the guest boots at the width it gets there (the
+flavor's for emulate; the host's for passthrough, and for emulate with
+``cpu_mode = host-passthrough``). A passthrough guest is not counted on a
+host that holds the traits but reports no width (Nova 28 computes: the
+guest would get QEMU's default width there). It is an upper bound:
+capacity, host aggregates, other traits and the other scheduler filters
+are not looked at. It is empty when the flavor is not configured or has
+an error, when Placement cannot be read, and for users who may read
+flavors but not hypervisors (admin-only by default).
+"""
+
+CHECK_NOTE = """
+``--check`` makes the exit status 1 when a flavor shown has an ``error:``
+status, and names those flavors on stderr; the output is unchanged. Without
+it the exit status is 0 whatever the status, as for any listing. With
+``--image`` the status that counts is the pair's.
+"""
+
 IMAGE_OPTION_HELP = (
     'Judge the flavor as booted with this image (name or ID): the image '
     'may set hw_maxphysaddr_mode and hw_maxphysaddr_bits too (see '

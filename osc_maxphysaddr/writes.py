@@ -16,6 +16,8 @@ from osc_maxphysaddr import lazy
 from osc_maxphysaddr import output
 
 # Loaded on first use: see osc_maxphysaddr.lazy.
+cloud = lazy.load('osc_maxphysaddr.cloud')
+core = lazy.load('osc_maxphysaddr.core')
 errors = lazy.load('osc_maxphysaddr.errors')
 
 
@@ -105,3 +107,75 @@ class ChangeCommand(command.Lister):
                 f'{len(failures)} of {len(plans)} {self.noun}s failed'
             )
         return self.columns, rows
+
+
+def write_flavor(conn, flavor: dict, spec_plan) -> str | None:
+    """Write a flavor's plan: the new keys first, then delete stale ones.
+
+    Returns None when every write went through, else the one line that
+    says what failed (see :func:`errors.write_failure`).
+    """
+    done: list[str] = []
+    step = ''
+    try:
+        if spec_plan.to_set:
+            step = 'set ' + ', '.join(sorted(spec_plan.to_set))
+            cloud.compute.set_extra_specs(conn, flavor['id'], spec_plan.to_set)
+            done = sorted(spec_plan.to_set)
+        for key in spec_plan.to_delete:
+            step = 'delete ' + key
+            cloud.compute.delete_extra_spec(conn, flavor['id'], key)
+            done.append(key)
+    except errors.EXPECTED as exc:
+        return errors.write_failure(
+            exc,
+            f'flavor {output.label(flavor)}',
+            step,
+            now_set=[k for k in done if k in spec_plan.to_set],
+            remaining=[k for k in spec_plan.to_delete if k not in done],
+            wrote_something=bool(done),
+        )
+    return None
+
+
+def write_image(conn, image: dict, plan) -> str | None:
+    """Write an image's plan in one JSON-patch request, which Glance applies
+    whole or not at all; None, or the one line that says what failed."""
+    try:
+        cloud.image.patch_image(conn, image['id'], plan.json_patch())
+    except errors.EXPECTED as exc:
+        return errors.image_write_failure(
+            exc, f'image {output.label(image)}', _image_step(plan)
+        )
+    return None
+
+
+def _image_step(plan) -> str:
+    """What an image write does, for messages: ``set a, b and remove c``."""
+    written = [c.key for c in plan.changes if c.new is not None]
+    removed = [c.key for c in plan.changes if c.new is None]
+    steps = []
+    if written:
+        steps.append('set ' + ', '.join(written))
+    if removed:
+        steps.append('remove ' + ', '.join(removed))
+    return ' and '.join(steps)
+
+
+def warn_mode_conflicts(pairs) -> None:
+    """Warn about each (flavor, its specs, image, its properties) whose
+    modes Nova refuses together, before anything is written."""
+    for flavor, specs, image, props in pairs:
+        conflict = core.mode_conflict(specs, props)
+        if conflict is not None:
+            output.LOG.warning(
+                'Flavor %s with %s=%s and image %s with %s=%s: Nova accepts '
+                'a boot of the two, then its scheduler raises '
+                'FlavorImageConflict and the server ends in ERROR.',
+                output.label(flavor),
+                core.MODE_KEY,
+                conflict[0],
+                output.label(image),
+                core.IMAGE_MODE_KEY,
+                conflict[1],
+            )
