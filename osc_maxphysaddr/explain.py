@@ -7,25 +7,31 @@ guest of a flavor or of a flavor+image pair.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cliff import columns
 
 from osc_maxphysaddr import lazy
 
-# Loaded on first use: see osc_maxphysaddr.lazy.
-core = lazy.load('osc_maxphysaddr.core')
+# Loaded on first use: see osc_maxphysaddr.lazy (type checkers read the
+# modules themselves).
+if TYPE_CHECKING:
+    from osc_maxphysaddr import core
+else:
+    core = lazy.load('osc_maxphysaddr.core')
 
 #: The columns ``--explain`` adds.
 COLUMNS = ('Platform', 'Layout', 'Verdict')
 
 
-class LayoutColumn(columns.FormattableColumn):
+class LayoutColumn(columns.FormattableColumn):  # type: ignore[misc]
     """The regions of ``show --explain``: a small table, or a list of dicts.
 
     Each region is (region, start, size) in bytes; start is None for a BAR,
     whose address the firmware picks.
     """
 
-    def human_readable(self):
+    def human_readable(self) -> str:
         rows = [('Region', 'Start', 'End', 'Size')]
         for region, start, size in self._value:
             if start is None:
@@ -47,7 +53,7 @@ class LayoutColumn(columns.FormattableColumn):
             for row in rows
         )
 
-    def machine_readable(self):
+    def machine_readable(self) -> list[dict[str, object]]:
         return [
             {
                 'region': region,
@@ -63,7 +69,9 @@ def _address(value: int) -> str:
     return core.format_bytes(value) if value else '0'
 
 
-def values(context, verdict) -> list:
+def values(
+    context: core.GuestContext, verdict: core.PairVerdict
+) -> list[object]:
     """The values of :data:`COLUMNS` for a flavor's guest (``context``)
     judged as ``verdict``."""
     if verdict.context is not None:

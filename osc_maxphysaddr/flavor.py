@@ -8,6 +8,8 @@ judged once per flavor.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+from typing import Any
 
 from osc_lib.cli import format_columns
 from osc_lib.command import command
@@ -17,12 +19,20 @@ from osc_maxphysaddr import options
 from osc_maxphysaddr import output
 from osc_maxphysaddr import writes
 
-# Loaded on first use: see osc_maxphysaddr.lazy.
-cloud = lazy.load('osc_maxphysaddr.cloud')
-core = lazy.load('osc_maxphysaddr.core')
-errors = lazy.load('osc_maxphysaddr.errors')
-explain = lazy.load('osc_maxphysaddr.explain')
-inventory = lazy.load('osc_maxphysaddr.inventory')
+# Loaded on first use: see osc_maxphysaddr.lazy (type checkers read the
+# modules themselves).
+if TYPE_CHECKING:
+    from osc_maxphysaddr import cloud
+    from osc_maxphysaddr import core
+    from osc_maxphysaddr import errors
+    from osc_maxphysaddr import explain
+    from osc_maxphysaddr import inventory
+else:
+    cloud = lazy.load('osc_maxphysaddr.cloud')
+    core = lazy.load('osc_maxphysaddr.core')
+    errors = lazy.load('osc_maxphysaddr.errors')
+    explain = lazy.load('osc_maxphysaddr.explain')
+    inventory = lazy.load('osc_maxphysaddr.inventory')
 
 AUTO = 'auto'
 
@@ -66,7 +76,12 @@ and rejects them with HTTP 400.
 _CHECK_WHAT = 'a flavor shown has an error status'
 
 
-def _judge(flavor: dict, specs: dict, image: dict | None, platform):
+def _judge(
+    flavor: dict[str, Any],
+    specs: dict[str, Any],
+    image: dict[str, Any] | None,
+    platform,
+):
     """The verdict of the flavor booted with the image (None: with none)."""
     context = core.guest_context(flavor['ram'], specs, platform)
     return context, core.diagnose_pair(specs, image, context)
@@ -424,7 +439,9 @@ guest of the pair, on the image's machine type and firmware.
         fields = _fields(
             flavor, image, verdict, inventory.eligible(hosts, verdict)
         )
-        columns = SHOW_COLUMNS if image is None else IMAGE_SHOW_COLUMNS
+        columns: tuple[str, ...] = (
+            SHOW_COLUMNS if image is None else IMAGE_SHOW_COLUMNS
+        )
         if parsed_args.long:
             columns += ('Host Names',)
         values = [fields[c] for c in columns]
@@ -481,7 +498,9 @@ the same requests as ``hypervisor maxphysaddr list``, never per flavor.
             hosts = None
             if any(v.configured and not v.is_error for _, v in judged):
                 hosts = inventory.read_hosts(conn)
-        columns = LIST_COLUMNS if image is None else IMAGE_LIST_COLUMNS
+        columns: tuple[str, ...] = (
+            LIST_COLUMNS if image is None else IMAGE_LIST_COLUMNS
+        )
         if parsed_args.long:
             columns += LIST_LONG_COLUMNS
         rows = []

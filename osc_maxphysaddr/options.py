@@ -12,11 +12,17 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import Any
 
 from osc_maxphysaddr import lazy
 
-# Loaded on first use: see osc_maxphysaddr.lazy.
-core = lazy.load('osc_maxphysaddr.core')
+# Loaded on first use: see osc_maxphysaddr.lazy (type checkers read the
+# modules themselves).
+if TYPE_CHECKING:
+    from osc_maxphysaddr import core
+else:
+    core = lazy.load('osc_maxphysaddr.core')
 
 #: The ``clouds.yaml`` section of a cloud that holds the Nova
 #: configuration the API does not show.
@@ -131,7 +137,7 @@ def add_mode_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def config(mode: str, bits: int | None):
+def config(mode: str, bits: int | None) -> core.Config:
     """The configuration ``--mode`` and ``--bits`` ask for.
 
     Raises MaxphysaddrError naming the options when the two do not go
@@ -212,7 +218,7 @@ def add_platform_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def platform(conn, parsed_args):
+def platform(conn: Any, parsed_args: argparse.Namespace) -> core.Platform:
     """The guests' platform: options over clouds.yaml over Nova's defaults.
 
     openstacksdk keeps the keys of a cloud's entry it does not know in the
@@ -264,7 +270,7 @@ def platform_from(
     firmware: str | None = None,
     cpu_mode: str | None = None,
     device_bars: Sequence[str] = (),
-):
+) -> core.Platform:
     """The platform from a ``maxphysaddr:`` config section and options.
 
     Options win over the section, the section over Nova's defaults. Any

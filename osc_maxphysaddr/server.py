@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from osc_lib.cli import format_columns
 from osc_lib.command import command
 
@@ -9,11 +11,18 @@ from osc_maxphysaddr import lazy
 from osc_maxphysaddr import options
 from osc_maxphysaddr import output
 
-# Loaded on first use: see osc_maxphysaddr.lazy.
-cloud = lazy.load('osc_maxphysaddr.cloud')
-core = lazy.load('osc_maxphysaddr.core')
-errors = lazy.load('osc_maxphysaddr.errors')
-inventory = lazy.load('osc_maxphysaddr.inventory')
+# Loaded on first use: see osc_maxphysaddr.lazy (type checkers read the
+# modules themselves).
+if TYPE_CHECKING:
+    from osc_maxphysaddr import cloud
+    from osc_maxphysaddr import core
+    from osc_maxphysaddr import errors
+    from osc_maxphysaddr import inventory
+else:
+    cloud = lazy.load('osc_maxphysaddr.cloud')
+    core = lazy.load('osc_maxphysaddr.core')
+    errors = lazy.load('osc_maxphysaddr.errors')
+    inventory = lazy.load('osc_maxphysaddr.inventory')
 
 COLUMNS = ('ID', 'Name', 'Host', 'Mode', 'Bits', 'Status', 'Targets')
 LONG_COLUMNS = (

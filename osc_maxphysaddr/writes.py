@@ -8,6 +8,8 @@ written on its own, and every failure is one line.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+from typing import Any
 
 from osc_lib import exceptions as osc_exceptions
 from osc_lib.command import command
@@ -15,10 +17,16 @@ from osc_lib.command import command
 from osc_maxphysaddr import lazy
 from osc_maxphysaddr import output
 
-# Loaded on first use: see osc_maxphysaddr.lazy.
-cloud = lazy.load('osc_maxphysaddr.cloud')
-core = lazy.load('osc_maxphysaddr.core')
-errors = lazy.load('osc_maxphysaddr.errors')
+# Loaded on first use: see osc_maxphysaddr.lazy (type checkers read the
+# modules themselves).
+if TYPE_CHECKING:
+    from osc_maxphysaddr import cloud
+    from osc_maxphysaddr import core
+    from osc_maxphysaddr import errors
+else:
+    cloud = lazy.load('osc_maxphysaddr.cloud')
+    core = lazy.load('osc_maxphysaddr.core')
+    errors = lazy.load('osc_maxphysaddr.errors')
 
 
 class ChangeCommand(command.Lister):
@@ -41,11 +49,11 @@ class ChangeCommand(command.Lister):
     def validate(self, parsed_args: argparse.Namespace) -> None:
         """Refuse a bad request before anything is sent to the cloud."""
 
-    def find(self, conn, refs: list[str]) -> list[dict]:
+    def find(self, conn, refs: list[str]) -> list[dict[str, Any]]:
         """The resources named (one each, in order; may raise)."""
         raise NotImplementedError
 
-    def current(self, conn, resource: dict) -> dict:
+    def current(self, conn, resource: dict[str, Any]) -> dict[str, Any]:
         """The keys of a resource that a plan compares (may send a read)."""
         raise NotImplementedError
 
@@ -56,11 +64,11 @@ class ChangeCommand(command.Lister):
         """
         raise NotImplementedError
 
-    def plan(self, current: dict, keys: dict[str, str]):
+    def plan(self, current: dict[str, Any], keys: dict[str, str]):
         """The changes that turn ``current`` into ``keys``."""
         raise NotImplementedError
 
-    def write(self, conn, resource: dict, plan) -> str | None:
+    def write(self, conn, resource: dict[str, Any], plan) -> str | None:
         """Write one plan: None when it went through, else the one line
         that says what failed, why, and whether anything was written."""
         raise NotImplementedError
@@ -70,7 +78,7 @@ class ChangeCommand(command.Lister):
             self.validate(parsed_args)
         conn = self.app.client_manager.sdk_connection
         with errors.as_command_error(f'cannot read the {self.noun}s'):
-            found: list[tuple[dict, dict]] = []
+            found: list[tuple[dict[str, Any], dict[str, Any]]] = []
             for resource in self.find(conn, getattr(parsed_args, self.noun)):
                 if all(resource['id'] != r['id'] for r, _ in found):
                     found.append((resource, self.current(conn, resource)))
@@ -109,7 +117,7 @@ class ChangeCommand(command.Lister):
         return self.columns, rows
 
 
-def write_flavor(conn, flavor: dict, spec_plan) -> str | None:
+def write_flavor(conn, flavor: dict[str, Any], spec_plan) -> str | None:
     """Write a flavor's plan: the new keys first, then delete stale ones.
 
     Returns None when every write went through, else the one line that
@@ -138,7 +146,7 @@ def write_flavor(conn, flavor: dict, spec_plan) -> str | None:
     return None
 
 
-def write_image(conn, image: dict, plan) -> str | None:
+def write_image(conn, image: dict[str, Any], plan) -> str | None:
     """Write an image's plan in one JSON-patch request, which Glance applies
     whole or not at all; None, or the one line that says what failed."""
     try:
