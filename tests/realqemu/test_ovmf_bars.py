@@ -15,7 +15,6 @@ while the others boot. Budget: 2 minutes on a busy 2-core machine (about
 of CPU).
 """
 
-import concurrent.futures
 import dataclasses
 
 import pytest
@@ -69,20 +68,18 @@ CASES = [
 @pytest.fixture(scope='module')
 def boots():
     require(firmware=True)
-    with concurrent.futures.ThreadPoolExecutor(len(CASES)) as pool:
-        futures = {
-            case: pool.submit(
-                machine.ovmf_bars,
-                Q35,
-                case.vendor,
-                case.bits,
-                case.ram_mib,
-                list(case.bars),
-                root_ports=case.root_ports,
-            )
-            for case in CASES
-        }
-        return {case: f.result() for case, f in futures.items()}
+
+    def boot(case):
+        return machine.ovmf_bars(
+            Q35,
+            case.vendor,
+            case.bits,
+            case.ram_mib,
+            list(case.bars),
+            root_ports=case.root_ports,
+        )
+
+    return machine.in_parallel(boot, CASES, len(CASES))
 
 
 @pytest.mark.parametrize('case', CASES, ids=[c.name for c in CASES])

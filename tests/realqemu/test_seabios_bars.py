@@ -15,7 +15,6 @@ reservation). SeaBIOS reaches the end of its PCI setup in well under a
 second; the whole file takes a few seconds.
 """
 
-import concurrent.futures
 import dataclasses
 
 import pytest
@@ -78,20 +77,18 @@ CASES = [
 @pytest.fixture(scope='module')
 def boots():
     require(firmware=False, seabios=True)
-    with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        futures = {
-            case: pool.submit(
-                machine.seabios_bars,
-                case.machine,
-                case.vendor,
-                case.bits,
-                case.ram_mib,
-                list(case.bars),
-                root_ports=case.root_ports,
-            )
-            for case in CASES
-        }
-        return {case: f.result() for case, f in futures.items()}
+
+    def boot(case):
+        return machine.seabios_bars(
+            case.machine,
+            case.vendor,
+            case.bits,
+            case.ram_mib,
+            list(case.bars),
+            root_ports=case.root_ports,
+        )
+
+    return machine.in_parallel(boot, CASES, 4)
 
 
 @pytest.mark.parametrize('case', CASES, ids=[c.name for c in CASES])
