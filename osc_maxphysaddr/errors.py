@@ -9,8 +9,9 @@ from keystoneauth1 import exceptions as ksa_exceptions
 from openstack import exceptions as sdk_exceptions
 from osc_lib import exceptions as osc_exceptions
 
-from osc_maxphysaddr import cloud
 from osc_maxphysaddr import core
+from osc_maxphysaddr.cloud import compute
+from osc_maxphysaddr.cloud import http
 
 
 def describe(exc: BaseException, action: str) -> str:
@@ -83,7 +84,7 @@ def write_failure(
             line += (
                 '; Nova validates extra specs only from compute '
                 'microversion 2.86 and this plugin writes at '
-                f'{cloud.FLAVOR_MICROVERSION} or older: something between '
+                f'{compute.FLAVOR_MICROVERSION} or older: something between '
                 'you and Nova may rewrite the microversion'
             )
     else:
@@ -164,18 +165,13 @@ def image_write_failure(exc: BaseException, subject: str, step: str) -> str:
     return line
 
 
+# The plugin's own failures: their message is the line the user sees. The
+# core (which imports no cloud code) and the cloud layer each have a base.
+OWN = (core.MaxphysaddrError, http.CloudError)
+# The SDK's and keystoneauth's: described with the action that failed.
+CLIENT = (sdk_exceptions.SDKException, ksa_exceptions.ClientException)
 # Everything a command may raise that the user should see as one line.
-EXPECTED = (
-    sdk_exceptions.SDKException,
-    ksa_exceptions.ClientException,
-    core.MaxphysaddrError,
-    cloud.FlavorNotFound,
-    cloud.FlavorAmbiguous,
-    cloud.NoUsableMicroversion,
-    cloud.ImageNotFound,
-    cloud.ImageAmbiguous,
-    cloud.PolicyHidesData,
-)
+EXPECTED = OWN + CLIENT
 
 
 @contextlib.contextmanager
@@ -183,15 +179,7 @@ def as_command_error(action: str) -> Iterator[None]:
     """Re-raise expected failures as CommandError, without a traceback."""
     try:
         yield
-    except (
-        core.MaxphysaddrError,
-        cloud.FlavorNotFound,
-        cloud.FlavorAmbiguous,
-        cloud.NoUsableMicroversion,
-        cloud.ImageNotFound,
-        cloud.ImageAmbiguous,
-        cloud.PolicyHidesData,
-    ) as exc:
+    except OWN as exc:
         raise osc_exceptions.CommandError(str(exc)) from exc
-    except EXPECTED as exc:
+    except CLIENT as exc:
         raise osc_exceptions.CommandError(describe(exc, action)) from exc

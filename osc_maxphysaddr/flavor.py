@@ -8,8 +8,9 @@ judged once per flavor.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+from typing import Any
 
-from cliff import columns
 from osc_lib.cli import format_columns
 from osc_lib.command import command
 
@@ -18,64 +19,41 @@ from osc_maxphysaddr import options
 from osc_maxphysaddr import output
 from osc_maxphysaddr import writes
 
-# Loaded on first use: see osc_maxphysaddr.lazy.
-cloud = lazy.load('osc_maxphysaddr.cloud')
-core = lazy.load('osc_maxphysaddr.core')
-errors = lazy.load('osc_maxphysaddr.errors')
-inventory = lazy.load('osc_maxphysaddr.inventory')
+# Loaded on first use: see osc_maxphysaddr.lazy (type checkers read the
+# modules themselves).
+if TYPE_CHECKING:
+    from osc_maxphysaddr import cloud
+    from osc_maxphysaddr import core
+    from osc_maxphysaddr import errors
+    from osc_maxphysaddr import explain
+    from osc_maxphysaddr import inventory
+else:
+    cloud = lazy.load('osc_maxphysaddr.cloud')
+    core = lazy.load('osc_maxphysaddr.core')
+    errors = lazy.load('osc_maxphysaddr.errors')
+    explain = lazy.load('osc_maxphysaddr.explain')
+    inventory = lazy.load('osc_maxphysaddr.inventory')
 
 AUTO = 'auto'
 
 CHANGE_COLUMNS = (
-    'Flavor ID',
-    'Flavor Name',
-    'Key',
-    'Action',
-    'Old Value',
-    'New Value',
-)
+    'Flavor ID', 'Flavor Name', 'Key', 'Action', 'Old Value', 'New Value',
+)  # fmt: skip
 SHOW_COLUMNS = (
-    'ID',
-    'Name',
-    'RAM',
-    'Mode',
-    'Bits',
-    'Required Traits',
-    'Capabilities',
-    'Status',
-    'Hosts',
-)
+    'ID', 'Name', 'RAM', 'Mode', 'Bits', 'Required Traits', 'Capabilities',
+    'Status', 'Hosts',
+)  # fmt: skip
 IMAGE_SHOW_COLUMNS = (
-    'ID',
-    'Name',
-    'RAM',
-    'Mode',
-    'Bits',
-    'Image ID',
-    'Image Name',
-    'Image Mode',
-    'Image Bits',
-    'Guest Mode',
-    'Guest Bits',
-    'Required Traits',
-    'Capabilities',
-    'Status',
-    'Hosts',
-)
+    'ID', 'Name', 'RAM', 'Mode', 'Bits', 'Image ID', 'Image Name',
+    'Image Mode', 'Image Bits', 'Guest Mode', 'Guest Bits', 'Required Traits',
+    'Capabilities', 'Status', 'Hosts',
+)  # fmt: skip
 LIST_COLUMNS = ('ID', 'Name', 'RAM', 'Mode', 'Bits', 'Status', 'Hosts')
 IMAGE_LIST_COLUMNS = (
-    'ID',
-    'Name',
-    'RAM',
-    'Mode',
-    'Bits',
-    'Guest Mode',
-    'Guest Bits',
-    'Status',
+    'ID', 'Name', 'RAM', 'Mode', 'Bits', 'Guest Mode', 'Guest Bits', 'Status',
     'Hosts',
-)
+)  # fmt: skip
 LIST_LONG_COLUMNS = ('Required Traits', 'Capabilities')
-EXPLAIN_COLUMNS = ('Platform', 'Layout', 'Verdict')
 
 PASSTHROUGH_REMINDER = (
     'Reminder: a passthrough guest gets the width of the host it boots on, '
@@ -84,9 +62,9 @@ PASSTHROUGH_REMINDER = (
     'same width.'
 )
 
-# The microversions in help texts are cloud.FLAVOR_MICROVERSION and
-# cloud.HYPERVISOR_MICROVERSION, written out so that help does not load
-# the SDK calls (a test keeps them equal).
+# The microversions in help texts are cloud.compute.FLAVOR_MICROVERSION
+# and cloud.compute.HYPERVISOR_MICROVERSION, written out so that help does
+# not load the SDK calls (a test keeps them equal).
 _WRITE_NOTE = """
 Writes always use compute microversion 2.85 (or the
 cloud's newest, if older), whatever ``--os-compute-api-version`` says: from
@@ -94,76 +72,16 @@ cloud's newest, if older), whatever ``--os-compute-api-version`` says: from
 and rejects them with HTTP 400.
 """
 
-_HOSTS_NOTE = """
-**Hosts** counts the hypervisors that can take the flavor now: up, enabled,
-holding its mode's trait in Placement, for emulate reporting at least its
-bits, and on which the guest boots at the width it gets there (the
-flavor's for emulate; the host's for passthrough, and for emulate with
-``cpu_mode = host-passthrough``). A passthrough guest is not counted on a
-host that holds the traits but reports no width (Nova 28 computes: the
-guest would get QEMU's default width there). It is an upper bound:
-capacity, host aggregates, other traits and the other scheduler filters
-are not looked at. It is empty when the flavor is not configured or has
-an error, when Placement cannot be read, and for users who may read
-flavors but not hypervisors (admin-only by default).
-"""
-
-_CHECK_NOTE = """
-``--check`` makes the exit status 1 when a flavor shown has an ``error:``
-status, and names those flavors on stderr; the output is unchanged. Without
-it the exit status is 0 whatever the status, as for any listing. With
-``--image`` the status that counts is the pair's.
-"""
 
 _CHECK_WHAT = 'a flavor shown has an error status'
 
 
-class LayoutColumn(columns.FormattableColumn):
-    """The regions of ``show --explain``: a small table, or a list of dicts.
-
-    Each region is (region, start, size) in bytes; start is None for a BAR,
-    whose address the firmware picks.
-    """
-
-    def human_readable(self):
-        rows = [('Region', 'Start', 'End', 'Size')]
-        for region, start, size in self._value:
-            if start is None:
-                rows.append((region, '', '', core.format_bytes(size)))
-            else:
-                rows.append(
-                    (
-                        region,
-                        _address(start),
-                        _address(start + size),
-                        core.format_bytes(size),
-                    )
-                )
-        widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        return '\n'.join(
-            '  '.join(
-                cell.ljust(w) for cell, w in zip(row, widths, strict=True)
-            ).rstrip()
-            for row in rows
-        )
-
-    def machine_readable(self):
-        return [
-            {
-                'region': region,
-                'start': start,
-                'end': None if start is None else start + size,
-                'size': size,
-            }
-            for region, start, size in self._value
-        ]
-
-
-def _address(value: int) -> str:
-    return core.format_bytes(value) if value else '0'
-
-
-def _judge(flavor: dict, specs: dict, image: dict | None, platform):
+def _judge(
+    flavor: dict[str, Any],
+    specs: dict[str, Any],
+    image: dict[str, Any] | None,
+    platform,
+):
     """The verdict of the flavor booted with the image (None: with none)."""
     context = core.guest_context(flavor['ram'], specs, platform)
     return context, core.diagnose_pair(specs, image, context)
@@ -198,45 +116,6 @@ def _subject(flavor, image) -> str:
     if image is None:
         return output.label(flavor)
     return f'{output.label(flavor)} with image {output.label(image)}'
-
-
-def _explain(context, verdict) -> list:
-    """The values of EXPLAIN_COLUMNS for a flavor's guest."""
-    if verdict.context is not None:
-        context = verdict.context  # on the image's platform
-    else:
-        unknown = [
-            f for f in verdict.findings if f.code == 'image-platform-unknown'
-        ]
-        if unknown:
-            return ['not judged', LayoutColumn([]), unknown[0].message]
-    bits = verdict.bits
-    if (
-        verdict.mode == core.EMULATE
-        and bits is not None
-        and not verdict.width_follows_host
-    ):
-        prefix = f'{bits} bits: '
-    else:
-        bits = context.min_bits() or core.MAX_BITS
-        prefix = f'the smallest width that works, {bits} bits: '
-        if verdict.mode == core.EMULATE and verdict.width_follows_host:
-            prefix = "the guest gets its host's width; " + prefix
-    # No host is read: the verdict is the stricter vendor's.
-    vendor, answer, regions = core.layout(context, bits)
-    if context.boots(bits, core.INTEL) == context.boots(bits, core.AMD):
-        cpu = 'Intel or AMD CPU'
-    else:
-        name = 'Intel' if vendor == core.INTEL else 'AMD'
-        cpu = f'{name} CPU (the stricter of Intel and AMD)'
-    platform = context.platform
-    return [
-        f'{platform.machine}, {platform.firmware}, {cpu}',
-        LayoutColumn([(r.region, r.start, r.size) for r in regions]),
-        prefix
-        + ('boots' if answer.boots else 'does not boot')
-        + f': {answer.reason}',
-    ]
 
 
 def _add_view_options(parser: argparse.ArgumentParser, long: str) -> None:
@@ -275,41 +154,16 @@ class _ChangeFlavors(writes.ChangeCommand):
     columns = CHANGE_COLUMNS
 
     def find(self, conn, refs):
-        return cloud.find_flavors(conn, refs)
+        return cloud.compute.find_flavors(conn, refs)
 
     def current(self, conn, resource):
-        return cloud.flavor_extra_specs(conn, resource)
+        return cloud.compute.flavor_extra_specs(conn, resource)
 
     def plan(self, current, target):
         return core.plan(current, target)
 
     def write(self, conn, flavor, spec_plan) -> str | None:
-        """Add or change the new keys first, then delete stale ones.
-
-        Returns None when every write went through, else the one line that
-        says what failed (see :func:`errors.write_failure`).
-        """
-        done: list[str] = []
-        step = ''
-        try:
-            if spec_plan.to_set:
-                step = 'set ' + ', '.join(sorted(spec_plan.to_set))
-                cloud.set_extra_specs(conn, flavor['id'], spec_plan.to_set)
-                done = sorted(spec_plan.to_set)
-            for key in spec_plan.to_delete:
-                step = 'delete ' + key
-                cloud.delete_extra_spec(conn, flavor['id'], key)
-                done.append(key)
-        except errors.EXPECTED as exc:
-            return errors.write_failure(
-                exc,
-                f'flavor {output.label(flavor)}',
-                step,
-                now_set=[k for k in done if k in spec_plan.to_set],
-                remaining=[k for k in spec_plan.to_delete if k not in done],
-                wrote_something=bool(done),
-            )
-        return None
+        return writes.write_flavor(conn, flavor, spec_plan)
 
 
 class SetFlavorMaxphysaddr(_ChangeFlavors):
@@ -402,7 +256,7 @@ request is checked, before anything is written.
         )
 
     def desired(self, conn, parsed_args, flavors):
-        _warn_image_conflicts(conn, parsed_args.mode, parsed_args.image)
+        _warn_image_conflicts(conn, parsed_args, flavors)
         if parsed_args.mode != core.EMULATE:
             return [core.Config(parsed_args.mode).extra_specs()] * len(flavors)
         contexts = [
@@ -487,29 +341,22 @@ def _auto_widths(conn, flavors, contexts) -> list[int]:
     return widths
 
 
-def _warn_image_conflicts(conn, mode: str, refs: list[str]) -> None:
+def _warn_image_conflicts(conn, parsed_args, flavors) -> None:
     """``set --image``: warn about the images whose mode differs.
 
     Read after the request is checked, before anything is written; an
     image that cannot be read fails the command.
     """
-    if not refs:
+    if not parsed_args.image:
         return
     with errors.as_command_error('cannot read the images'):
-        images = cloud.find_images(conn, list(refs))
-    for image in images:
-        conflict = core.mode_conflict({core.MODE_KEY: mode}, image)
-        if conflict is not None:
-            output.LOG.warning(
-                'Image %s has %s=%s, and the flavors get %s=%s: Nova accepts '
-                'a boot of the two, then its scheduler raises '
-                'FlavorImageConflict and the server ends in ERROR.',
-                output.label(image),
-                core.IMAGE_MODE_KEY,
-                conflict[1],
-                core.MODE_KEY,
-                conflict[0],
-            )
+        images = cloud.image.find_images(conn, list(parsed_args.image))
+    specs = {core.MODE_KEY: parsed_args.mode}
+    writes.warn_mode_conflicts(
+        (flavor, specs, image, image)
+        for flavor, _ in flavors
+        for image in images
+    )
 
 
 class UnsetFlavorMaxphysaddr(_ChangeFlavors):
@@ -547,8 +394,8 @@ json`` the layout is a list of regions in bytes. With ``--image`` it is the
 guest of the pair, on the image's machine type and firmware.
 """
         + options.PLATFORM_HELP
-        + _HOSTS_NOTE
-        + _CHECK_NOTE
+        + options.HOSTS_NOTE
+        + options.CHECK_NOTE
     )
     check_message = 'Flavors with an error status'
 
@@ -576,11 +423,11 @@ guest of the pair, on the image's machine type and firmware.
         with errors.as_command_error(
             f'cannot show flavor {parsed_args.flavor}'
         ):
-            (flavor,) = cloud.find_flavors(conn, [parsed_args.flavor])
-            specs = cloud.flavor_extra_specs(conn, flavor)
+            (flavor,) = cloud.compute.find_flavors(conn, [parsed_args.flavor])
+            specs = cloud.compute.flavor_extra_specs(conn, flavor)
             image = None
             if parsed_args.image:
-                (image,) = cloud.find_images(conn, [parsed_args.image])
+                (image,) = cloud.image.find_images(conn, [parsed_args.image])
             context, verdict = _judge(flavor, specs, image, platform)
             hosts = None
             if verdict.configured and not verdict.is_error:
@@ -592,13 +439,15 @@ guest of the pair, on the image's machine type and firmware.
         fields = _fields(
             flavor, image, verdict, inventory.eligible(hosts, verdict)
         )
-        columns = SHOW_COLUMNS if image is None else IMAGE_SHOW_COLUMNS
+        columns: tuple[str, ...] = (
+            SHOW_COLUMNS if image is None else IMAGE_SHOW_COLUMNS
+        )
         if parsed_args.long:
             columns += ('Host Names',)
         values = [fields[c] for c in columns]
         if parsed_args.explain:
-            columns += EXPLAIN_COLUMNS
-            values += _explain(context, verdict)
+            columns += explain.COLUMNS
+            values += explain.values(context, verdict)
         return columns, values
 
 
@@ -615,8 +464,8 @@ The hypervisors and their traits are read once for the whole listing, with
 the same requests as ``hypervisor maxphysaddr list``, never per flavor.
 """
         + options.PLATFORM_HELP
-        + _HOSTS_NOTE
-        + _CHECK_NOTE
+        + options.HOSTS_NOTE
+        + options.CHECK_NOTE
     )
     check_message = 'Flavors with an error status'
 
@@ -639,17 +488,19 @@ the same requests as ``hypervisor maxphysaddr list``, never per flavor.
         with errors.as_command_error('cannot list flavors'):
             image = None
             if parsed_args.image:
-                (image,) = cloud.find_images(conn, [parsed_args.image])
+                (image,) = cloud.image.find_images(conn, [parsed_args.image])
             judged = [
                 (flavor, _judge(flavor, specs, image, platform)[1])
-                for flavor, specs in cloud.all_flavors(conn)
+                for flavor, specs in cloud.compute.all_flavors(conn)
             ]
             if not parsed_args.all:
                 judged = [(f, v) for f, v in judged if v.configured]
             hosts = None
             if any(v.configured and not v.is_error for _, v in judged):
                 hosts = inventory.read_hosts(conn)
-        columns = LIST_COLUMNS if image is None else IMAGE_LIST_COLUMNS
+        columns: tuple[str, ...] = (
+            LIST_COLUMNS if image is None else IMAGE_LIST_COLUMNS
+        )
         if parsed_args.long:
             columns += LIST_LONG_COLUMNS
         rows = []

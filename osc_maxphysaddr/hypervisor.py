@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from osc_lib import exceptions as osc_exceptions
 from osc_lib.cli import format_columns
 from osc_lib.command import command
@@ -10,11 +12,18 @@ from osc_maxphysaddr import lazy
 from osc_maxphysaddr import options
 from osc_maxphysaddr import output
 
-# Loaded on first use: see osc_maxphysaddr.lazy.
-cloud = lazy.load('osc_maxphysaddr.cloud')
-core = lazy.load('osc_maxphysaddr.core')
-errors = lazy.load('osc_maxphysaddr.errors')
-inventory = lazy.load('osc_maxphysaddr.inventory')
+# Loaded on first use: see osc_maxphysaddr.lazy (type checkers read the
+# modules themselves).
+if TYPE_CHECKING:
+    from osc_maxphysaddr import cloud
+    from osc_maxphysaddr import core
+    from osc_maxphysaddr import errors
+    from osc_maxphysaddr import inventory
+else:
+    cloud = lazy.load('osc_maxphysaddr.cloud')
+    core = lazy.load('osc_maxphysaddr.core')
+    errors = lazy.load('osc_maxphysaddr.errors')
+    inventory = lazy.load('osc_maxphysaddr.inventory')
 
 COLUMNS = (
     'ID',
@@ -117,7 +126,7 @@ flavor's Hosts count, whatever the host's state.
             ):
                 continue
             if parsed_args.mode and (
-                core.MODE_TRAITS[parsed_args.mode] not in host.traits
+                core.MODE_TRAITS[parsed_args.mode] not in (host.traits or ())
             ):
                 continue
             if requirement is not None and not requirement.admits(host):
@@ -143,8 +152,8 @@ flavor's Hosts count, whatever the host's state.
         with errors.as_command_error(
             f'cannot read flavor {parsed_args.flavor}'
         ):
-            (flavor,) = cloud.find_flavors(conn, [parsed_args.flavor])
-            specs = cloud.flavor_extra_specs(conn, flavor)
+            (flavor,) = cloud.compute.find_flavors(conn, [parsed_args.flavor])
+            specs = cloud.compute.flavor_extra_specs(conn, flavor)
         context = core.guest_context(flavor['ram'], specs, platform)
         verdict = core.diagnose_pair(specs, None, context)
         if verdict.requirement is None:
@@ -209,7 +218,7 @@ def _applies_width(host) -> bool | str | None:
     return None
 
 
-def _traits_held(host) -> list:
+def _traits_held(host: core.Host) -> list[bool | str]:
     """Whether the host holds each mode trait (``unknown`` if unknown)."""
     return [
         UNKNOWN if host.traits is None else trait in host.traits
@@ -269,7 +278,7 @@ trait.
                     'use its ID instead.'
                 )
             (host,) = matches
-            servers, _ = cloud.list_servers(conn, node=host.hostname)
+            servers, _ = cloud.compute.list_servers(conn, node=host.hostname)
         inventory.warn_placement(hosts)
         placed = core.placed_servers(hosts.hosts, servers, platform)
         stranded = [output.label(p.server) for p in placed if p.targets == 0]

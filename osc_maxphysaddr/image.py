@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from osc_lib.cli import format_columns
 from osc_lib.command import command
@@ -12,10 +13,16 @@ from osc_maxphysaddr import options
 from osc_maxphysaddr import output
 from osc_maxphysaddr import writes
 
-# Loaded on first use: see osc_maxphysaddr.lazy.
-cloud = lazy.load('osc_maxphysaddr.cloud')
-core = lazy.load('osc_maxphysaddr.core')
-errors = lazy.load('osc_maxphysaddr.errors')
+# Loaded on first use: see osc_maxphysaddr.lazy (type checkers read the
+# modules themselves).
+if TYPE_CHECKING:
+    from osc_maxphysaddr import cloud
+    from osc_maxphysaddr import core
+    from osc_maxphysaddr import errors
+else:
+    cloud = lazy.load('osc_maxphysaddr.cloud')
+    core = lazy.load('osc_maxphysaddr.core')
+    errors = lazy.load('osc_maxphysaddr.errors')
 
 CHANGE_COLUMNS = (
     'Image ID',
@@ -81,7 +88,7 @@ class _ChangeImages(writes.ChangeCommand):
         return [target for _ in found]
 
     def find(self, conn, refs):
-        return cloud.find_images(conn, refs)
+        return cloud.image.find_images(conn, refs)
 
     def current(self, conn, resource):
         return resource  # the image's properties came with it
@@ -90,25 +97,7 @@ class _ChangeImages(writes.ChangeCommand):
         return core.image_plan(current, target)
 
     def write(self, conn, image, plan) -> str | None:
-        try:
-            cloud.patch_image(conn, image['id'], plan.json_patch())
-        except errors.EXPECTED as exc:
-            return errors.image_write_failure(
-                exc, f'image {output.label(image)}', _step(plan)
-            )
-        return None
-
-
-def _step(plan) -> str:
-    """What an image write does, for messages: ``set a, b and remove c``."""
-    written = [c.key for c in plan.changes if c.new is not None]
-    removed = [c.key for c in plan.changes if c.new is None]
-    steps = []
-    if written:
-        steps.append('set ' + ', '.join(written))
-    if removed:
-        steps.append('remove ' + ', '.join(removed))
-    return ' and '.join(steps)
+        return writes.write_image(conn, image, plan)
 
 
 class SetImageMaxphysaddr(_ChangeImages):
@@ -195,29 +184,16 @@ from ``--mode`` is reported on stderr.
         if parsed_args.flavor:
             with errors.as_command_error('cannot read the flavors'):
                 flavors = [
-                    (flavor, cloud.flavor_extra_specs(conn, flavor))
-                    for flavor in cloud.find_flavors(conn, parsed_args.flavor)
+                    (flavor, cloud.compute.flavor_extra_specs(conn, flavor))
+                    for flavor in cloud.compute.find_flavors(
+                        conn, parsed_args.flavor
+                    )
                 ]
-            for flavor, specs in flavors:
-                for image in images:
-                    _warn_mode_conflict(flavor, specs, image, target)
-
-
-def _warn_mode_conflict(flavor, specs, image, props) -> None:
-    """Warn when Nova would refuse the flavor and the image together."""
-    conflict = core.mode_conflict(specs, props)
-    if conflict is not None:
-        output.LOG.warning(
-            'Flavor %s has %s=%s and image %s has %s=%s: Nova accepts '
-            'a boot of the two, then its scheduler raises '
-            'FlavorImageConflict and the server ends in ERROR.',
-            output.label(flavor),
-            core.MODE_KEY,
-            conflict[0],
-            output.label(image),
-            core.IMAGE_MODE_KEY,
-            conflict[1],
-        )
+            writes.warn_mode_conflicts(
+                (flavor, specs, image, target)
+                for flavor, specs in flavors
+                for image in images
+            )
 
 
 class UnsetImageMaxphysaddr(_ChangeImages):
@@ -263,7 +239,7 @@ together, and the hosts that can take them.
     def take_action(self, parsed_args):
         conn = self.app.client_manager.sdk_connection
         with errors.as_command_error(f'cannot show image {parsed_args.image}'):
-            (image,) = cloud.find_images(conn, [parsed_args.image])
+            (image,) = cloud.image.find_images(conn, [parsed_args.image])
         diagnosis = core.diagnose_image(image)
         return SHOW_COLUMNS, (
             image['id'],

@@ -12,9 +12,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from osc_maxphysaddr import cloud
+from openstack import connection
+
 from osc_maxphysaddr import core
 from osc_maxphysaddr import errors
+from osc_maxphysaddr.cloud import compute
+from osc_maxphysaddr.cloud import http
+from osc_maxphysaddr.cloud import placement
 
 LOG = logging.getLogger(__name__)
 
@@ -38,7 +42,7 @@ class Inventory:
         return self.placement_error is None
 
 
-def read_inventory(conn) -> Inventory:
+def read_inventory(conn: connection.Connection) -> Inventory:
     """Read every hypervisor and which of them hold the mode traits.
 
     Placement is read first: its responses (one provider record for nearly
@@ -47,23 +51,25 @@ def read_inventory(conn) -> Inventory:
     knows a hypervisor by its UUID from compute microversion 2.53, by its
     hostname before.
     """
-    microversion = cloud.negotiate(conn.compute, cloud.HYPERVISOR_MICROVERSION)
-    by_uuid = cloud.version_tuple(microversion) >= cloud.HYPERVISOR_ID_IS_UUID
+    microversion = http.negotiate(
+        conn.compute, compute.HYPERVISOR_MICROVERSION
+    )
+    by_uuid = http.version_tuple(microversion) >= compute.HYPERVISOR_ID_IS_UUID
     field = 0 if by_uuid else 1  # of (uuid, name)
-    holders: dict[str, set[str]] | None = {}
+    holders: dict[str, set[str | None]] = {}
     error = None
     try:
         for trait in core.MODE_TRAITS.values():
             holders[trait] = {
-                p[field] for p in cloud.providers_with_trait(conn, trait)
+                p[field] for p in placement.providers_with_trait(conn, trait)
             }
-    except cloud.ServiceUnavailable as exc:
-        holders, error = None, str(exc)
-    hypervisors, _ = cloud.list_hypervisors(conn)
+    except placement.ServiceUnavailable as exc:
+        error = str(exc)
+    hypervisors, _ = compute.list_hypervisors(conn)
     hosts = []
     for hypervisor in hypervisors:
         traits = None
-        if holders is not None:
+        if error is None:
             key = str(
                 hypervisor['id']
                 if by_uuid
@@ -100,7 +106,7 @@ def warn_without_width(inventory: Inventory, mode: str | None) -> None:
         )
 
 
-def read_hosts(conn) -> Inventory | None:
+def read_hosts(conn: connection.Connection) -> Inventory | None:
     """The inventory for a Hosts count, or None when it is admin-only.
 
     Reading flavor extra specs is open to project readers

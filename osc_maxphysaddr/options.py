@@ -12,11 +12,17 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import Any
 
 from osc_maxphysaddr import lazy
 
-# Loaded on first use: see osc_maxphysaddr.lazy.
-core = lazy.load('osc_maxphysaddr.core')
+# Loaded on first use: see osc_maxphysaddr.lazy (type checkers read the
+# modules themselves).
+if TYPE_CHECKING:
+    from osc_maxphysaddr import core
+else:
+    core = lazy.load('osc_maxphysaddr.core')
 
 #: The ``clouds.yaml`` section of a cloud that holds the Nova
 #: configuration the API does not show.
@@ -78,6 +84,27 @@ server's own image), the image's ``hw_machine_type`` and
 ``hw_firmware_type`` win over these, as in Nova.
 """
 
+HOSTS_NOTE = """
+**Hosts** counts the hypervisors that can take the flavor now: up, enabled,
+holding its mode's trait in Placement, for emulate reporting at least its
+bits, and on which the guest boots at the width it gets there (the
+flavor's for emulate; the host's for passthrough, and for emulate with
+``cpu_mode = host-passthrough``). A passthrough guest is not counted on a
+host that holds the traits but reports no width (Nova 28 computes: the
+guest would get QEMU's default width there). It is an upper bound:
+capacity, host aggregates, other traits and the other scheduler filters
+are not looked at. It is empty when the flavor is not configured or has
+an error, when Placement cannot be read, and for users who may read
+flavors but not hypervisors (admin-only by default).
+"""
+
+CHECK_NOTE = """
+``--check`` makes the exit status 1 when a flavor shown has an ``error:``
+status, and names those flavors on stderr; the output is unchanged. Without
+it the exit status is 0 whatever the status, as for any listing. With
+``--image`` the status that counts is the pair's.
+"""
+
 IMAGE_OPTION_HELP = (
     'Judge the flavor as booted with this image (name or ID): the image '
     'may set hw_maxphysaddr_mode and hw_maxphysaddr_bits too (see '
@@ -110,7 +137,7 @@ def add_mode_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def config(mode: str, bits: int | None):
+def config(mode: str, bits: int | None) -> core.Config:
     """The configuration ``--mode`` and ``--bits`` ask for.
 
     Raises MaxphysaddrError naming the options when the two do not go
@@ -191,7 +218,7 @@ def add_platform_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def platform(conn, parsed_args):
+def platform(conn: Any, parsed_args: argparse.Namespace) -> core.Platform:
     """The guests' platform: options over clouds.yaml over Nova's defaults.
 
     openstacksdk keeps the keys of a cloud's entry it does not know in the
@@ -243,7 +270,7 @@ def platform_from(
     firmware: str | None = None,
     cpu_mode: str | None = None,
     device_bars: Sequence[str] = (),
-):
+) -> core.Platform:
     """The platform from a ``maxphysaddr:`` config section and options.
 
     Options win over the section, the section over Nova's defaults. Any

@@ -19,11 +19,12 @@ API_VERSIONS = ('1',)
 DEFAULT_API_VERSION = '1'
 
 
-def make_client(instance):
+def make_client(instance: object) -> object:
     """Return the SDK connection; the commands need no client of their own."""
-    return instance.sdk_connection
+    # instance: OSC's ClientManager (typing it would import osc_lib here)
+    return getattr(instance, 'sdk_connection')  # noqa: B009
 
 
-def build_option_parser(parser):
+def build_option_parser(parser: object) -> object:
     """Add no global option: the plugin has no API version to choose."""
     return parser

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from osc_lib.cli import format_columns
 from osc_lib.command import command
 
@@ -9,11 +11,18 @@ from osc_maxphysaddr import lazy
 from osc_maxphysaddr import options
 from osc_maxphysaddr import output
 
-# Loaded on first use: see osc_maxphysaddr.lazy.
-cloud = lazy.load('osc_maxphysaddr.cloud')
-core = lazy.load('osc_maxphysaddr.core')
-errors = lazy.load('osc_maxphysaddr.errors')
-inventory = lazy.load('osc_maxphysaddr.inventory')
+# Loaded on first use: see osc_maxphysaddr.lazy (type checkers read the
+# modules themselves).
+if TYPE_CHECKING:
+    from osc_maxphysaddr import cloud
+    from osc_maxphysaddr import core
+    from osc_maxphysaddr import errors
+    from osc_maxphysaddr import inventory
+else:
+    cloud = lazy.load('osc_maxphysaddr.cloud')
+    core = lazy.load('osc_maxphysaddr.core')
+    errors = lazy.load('osc_maxphysaddr.errors')
+    inventory = lazy.load('osc_maxphysaddr.inventory')
 
 COLUMNS = ('ID', 'Name', 'Host', 'Mode', 'Bits', 'Status', 'Targets')
 LONG_COLUMNS = (
@@ -26,8 +35,9 @@ LONG_COLUMNS = (
 #: How many target hosts ``--long`` names.
 TARGET_NAMES = 3
 
-# The microversion in the help text is cloud.SERVER_MICROVERSION, written
-# out so that help does not load the SDK calls (a test keeps them equal).
+# The microversion in the help text is cloud.compute.SERVER_MICROVERSION,
+# written out so that help does not load the SDK calls (a test keeps them
+# equal).
 READ_NOTE = """
 Servers are read with ``GET /servers/detail?all_tenants=1`` (admin) at
 compute microversion 2.98 (negotiated down to 2.47 on older clouds), all
@@ -85,8 +95,10 @@ if its host were drained.
         with errors.as_command_error('cannot list servers'):
             project_id = None
             if parsed_args.project:
-                project_id = cloud.find_project_id(conn, parsed_args.project)
-            servers, _ = cloud.list_servers(
+                project_id = cloud.identity.find_project_id(
+                    conn, parsed_args.project
+                )
+            servers, _ = cloud.compute.list_servers(
                 conn, host=parsed_args.host, project_id=project_id
             )
             hosts = inventory.read_inventory(conn)
@@ -109,9 +121,9 @@ def _row(placed, long):
         server['id'],
         server['name'],
         server['host'],
-        placed.config.mode,
+        placed.verdict.mode,
         placed.bits,
-        placed.config.status,
+        placed.verdict.status,
         placed.targets,
     ]
     if long:

@@ -13,7 +13,9 @@ parse, call this, call the cloud and format. One module per concern (Nova
 ``diagnosis``
     what Nova and libvirt will really do with a flavor's specs
 ``address_space``
-    whether QEMU starts and the firmware places every BAR at a width
+    whether QEMU starts and the firmware places every BAR at a width, over
+    ``qemu`` (QEMU's layout), ``ovmf`` and ``seabios`` (each firmware's
+    placement of 64-bit BARs)
 ``guest``
     a flavor's guest for that model: devices, platform, CPU mode, and the
     width it gets on a host
@@ -22,9 +24,10 @@ parse, call this, call the cloud and format. One module per concern (Nova
 ``scheduler``
     the one host engine (which hosts take a guest), and the auto width
 ``images``
-    the width on Glance images, and the verdict of a flavor+image pair:
-    the one judgement every command shows (a flavor alone has an empty
-    image)
+    the width on Glance images
+``pair``
+    the verdict of a flavor+image pair: the one judgement every command
+    shows (a flavor alone has an empty image)
 ``migration``
     where a running guest can go: the targets of a move off its host
 
@@ -32,21 +35,6 @@ The names the commands use are re-exported here, so ``core.diagnose``
 works without knowing which module holds it.
 """
 
-from osc_maxphysaddr.core.address_space import AMD
-from osc_maxphysaddr.core.address_space import BIOS
-from osc_maxphysaddr.core.address_space import DEFAULT_FIRMWARE
-from osc_maxphysaddr.core.address_space import DEFAULT_MACHINE_TYPE
-from osc_maxphysaddr.core.address_space import FIRMWARES
-from osc_maxphysaddr.core.address_space import GIB
-from osc_maxphysaddr.core.address_space import INTEL
-from osc_maxphysaddr.core.address_space import MACHINE_TYPES
-from osc_maxphysaddr.core.address_space import MIB
-from osc_maxphysaddr.core.address_space import PC
-from osc_maxphysaddr.core.address_space import Q35
-from osc_maxphysaddr.core.address_space import UEFI
-from osc_maxphysaddr.core.address_space import format_bytes
-from osc_maxphysaddr.core.address_space import parse_seabios_version
-from osc_maxphysaddr.core.address_space import parse_size
 from osc_maxphysaddr.core.diagnosis import Diagnosis
 from osc_maxphysaddr.core.diagnosis import diagnose
 from osc_maxphysaddr.core.extra_specs_ops import BREAKS_FILTER
@@ -92,22 +80,35 @@ from osc_maxphysaddr.core.images import IMAGE_KEYS
 from osc_maxphysaddr.core.images import IMAGE_MODE_KEY
 from osc_maxphysaddr.core.images import ImageDiagnosis
 from osc_maxphysaddr.core.images import ImagePlan
-from osc_maxphysaddr.core.images import PairVerdict
 from osc_maxphysaddr.core.images import diagnose_image
-from osc_maxphysaddr.core.images import diagnose_pair
 from osc_maxphysaddr.core.images import image_plan
 from osc_maxphysaddr.core.images import image_properties
-from osc_maxphysaddr.core.images import mode_conflict
 from osc_maxphysaddr.core.migration import IMAGE_PROPERTIES
 from osc_maxphysaddr.core.migration import SERVER_SPEC_KEYS
-from osc_maxphysaddr.core.migration import Configuration
 from osc_maxphysaddr.core.migration import Finder
 from osc_maxphysaddr.core.migration import PlacedServer
 from osc_maxphysaddr.core.migration import Reach
-from osc_maxphysaddr.core.migration import configuration
 from osc_maxphysaddr.core.migration import placed_servers
+from osc_maxphysaddr.core.migration import server_verdict
 from osc_maxphysaddr.core.nova_platform import IMAGE_PLATFORM_KEYS
 from osc_maxphysaddr.core.nova_platform import image_platform
+from osc_maxphysaddr.core.pair import PairVerdict
+from osc_maxphysaddr.core.pair import diagnose_pair
+from osc_maxphysaddr.core.pair import mode_conflict
+from osc_maxphysaddr.core.qemu import AMD
+from osc_maxphysaddr.core.qemu import BIOS
+from osc_maxphysaddr.core.qemu import DEFAULT_FIRMWARE
+from osc_maxphysaddr.core.qemu import DEFAULT_MACHINE_TYPE
+from osc_maxphysaddr.core.qemu import FIRMWARES
+from osc_maxphysaddr.core.qemu import GIB
+from osc_maxphysaddr.core.qemu import INTEL
+from osc_maxphysaddr.core.qemu import MACHINE_TYPES
+from osc_maxphysaddr.core.qemu import MIB
+from osc_maxphysaddr.core.qemu import PC
+from osc_maxphysaddr.core.qemu import Q35
+from osc_maxphysaddr.core.qemu import UEFI
+from osc_maxphysaddr.core.qemu import format_bytes
+from osc_maxphysaddr.core.qemu import parse_size
 from osc_maxphysaddr.core.scheduler import AutoWidth
 from osc_maxphysaddr.core.scheduler import HostRequirement
 from osc_maxphysaddr.core.scheduler import NoReportingHost
@@ -116,6 +117,7 @@ from osc_maxphysaddr.core.scheduler import auto_bits
 from osc_maxphysaddr.core.scheduler import auto_pool
 from osc_maxphysaddr.core.scheduler import auto_width
 from osc_maxphysaddr.core.scheduler import takers
+from osc_maxphysaddr.core.seabios import parse_seabios_version
 from osc_maxphysaddr.core.specs import BITS_KEY
 from osc_maxphysaddr.core.specs import CAPABILITY_KEY
 from osc_maxphysaddr.core.specs import EMULATE
@@ -208,12 +210,11 @@ __all__ = [
     'mode_conflict',
     'IMAGE_PROPERTIES',
     'SERVER_SPEC_KEYS',
-    'Configuration',
     'Finder',
     'PlacedServer',
     'Reach',
-    'configuration',
     'placed_servers',
+    'server_verdict',
     'IMAGE_PLATFORM_KEYS',
     'image_platform',
     'HostRequirement',

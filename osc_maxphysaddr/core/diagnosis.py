@@ -8,7 +8,7 @@
 * Numbered request groups and ``hw:pmem`` are reported as not judged.
 
 Whether the guest boots at its width is judged with its image
-(:func:`.images.diagnose_pair`, an absent image being an empty one), the
+(:func:`.pair.diagnose_pair`, an absent image being an empty one), the
 one verdict every command shows.
 """
 
@@ -162,7 +162,7 @@ def diagnose(specs: Mapping[str, str]) -> Diagnosis:
     Every key is read as Nova reads it: the mode is compared raw, the bits
     go through ``int()``, a ``trait:`` value counts only when it is exactly
     ``required`` or ``forbidden``. Whether the guest boots at its width is
-    :func:`.images.diagnose_pair`'s part.
+    :func:`.pair.diagnose_pair`'s part.
     """
     present = [k for k in MANAGED_KEYS if k in specs]
     raw_mode = specs.get(MODE_KEY)

@@ -25,21 +25,21 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from osc_maxphysaddr.core.address_space import BIOS
-from osc_maxphysaddr.core.address_space import DEFAULT_FIRMWARE
-from osc_maxphysaddr.core.address_space import DEFAULT_MACHINE_TYPE
-from osc_maxphysaddr.core.address_space import UEFI
-from osc_maxphysaddr.core.address_space import VENDORS
+from osc_maxphysaddr.core.address_space import Boot
 from osc_maxphysaddr.core.address_space import Guest
-from osc_maxphysaddr.core.address_space import Verdict
-from osc_maxphysaddr.core.address_space import bar_size
-from osc_maxphysaddr.core.address_space import ovmf_window
-from osc_maxphysaddr.core.address_space import qemu_layout
-from osc_maxphysaddr.core.address_space import seabios_placement
-from osc_maxphysaddr.core.address_space import seabios_rules
-from osc_maxphysaddr.core.address_space import verdict
+from osc_maxphysaddr.core.address_space import boot
 from osc_maxphysaddr.core.findings import Finding
 from osc_maxphysaddr.core.findings import finding
+from osc_maxphysaddr.core.ovmf import bar_size
+from osc_maxphysaddr.core.ovmf import ovmf_window
+from osc_maxphysaddr.core.qemu import BIOS
+from osc_maxphysaddr.core.qemu import DEFAULT_FIRMWARE
+from osc_maxphysaddr.core.qemu import DEFAULT_MACHINE_TYPE
+from osc_maxphysaddr.core.qemu import UEFI
+from osc_maxphysaddr.core.qemu import VENDORS
+from osc_maxphysaddr.core.qemu import qemu_layout
+from osc_maxphysaddr.core.seabios import seabios_placement
+from osc_maxphysaddr.core.seabios import seabios_rules
 from osc_maxphysaddr.core.specs import EMULATE
 from osc_maxphysaddr.core.specs import MAX_BITS
 from osc_maxphysaddr.core.specs import MIN_BITS
@@ -134,26 +134,24 @@ class GuestContext:
             self.platform.seabios,
         )
 
-    def verdict(self, bits: int, vendor: str | None = None) -> Verdict:
-        """The model's verdict; vendor None: the stricter of the two."""
+    def boot(self, bits: int, vendor: str | None = None) -> Boot:
+        """Whether the guest boots; vendor None: the stricter of the two."""
         return self.judge(bits, vendor)[1]
 
-    def judge(
-        self, bits: int, vendor: str | None = None
-    ) -> tuple[str, Verdict]:
-        """(vendor, verdict), the failing vendor's when vendor is None."""
+    def judge(self, bits: int, vendor: str | None = None) -> tuple[str, Boot]:
+        """(vendor, boot), the failing vendor's when vendor is None."""
         vendors = VENDORS if vendor is None else (vendor,)
-        verdicts = [(v, verdict(self.guest(v), bits)) for v in vendors]
-        for v, answer in verdicts:
+        answers = [(v, boot(self.guest(v), bits)) for v in vendors]
+        for v, answer in answers:
             if not answer.starts:
                 return v, answer
-        for v, answer in verdicts:
+        for v, answer in answers:
             if not answer.boots:
                 return v, answer
-        return verdicts[0]
+        return answers[0]
 
     def boots(self, bits: int, vendor: str | None = None) -> bool:
-        return self.verdict(bits, vendor).boots
+        return self.boot(bits, vendor).boots
 
     def min_bits(
         self, start: int = MIN_BITS, vendor: str | None = None
@@ -310,29 +308,29 @@ class Region:
 
 def layout(
     context: GuestContext, bits: int, vendor: str | None = None
-) -> tuple[str, Verdict, list[Region]]:
-    """The guest's address space at ``bits``: (vendor, verdict, regions).
+) -> tuple[str, Boot, list[Region]]:
+    """The guest's address space at ``bits``: (vendor, boot, regions).
 
     With vendor None, the vendor for which the guest fares worse.
     """
     vendor, answer = context.judge(bits, vendor)
-    plan = qemu_layout(context.ram_mib, context.platform.machine, vendor)
+    qemu = qemu_layout(context.ram_mib, context.platform.machine, vendor)
     machine = context.platform.machine
-    regions = [Region('RAM below 4 GiB', 0, plan.below_4g)]
-    if plan.above_4g:
+    regions = [Region('RAM below 4 GiB', 0, qemu.below_4g)]
+    if qemu.above_4g:
         regions.append(
-            Region('RAM above 4 GiB', plan.above_4g_start, plan.above_4g)
+            Region('RAM above 4 GiB', qemu.above_4g_start, qemu.above_4g)
         )
     regions.append(
         Region(
             f'64-bit PCI hole ({machine})',
-            plan.hole64_start,
-            plan.hole64_size,
+            qemu.hole64_start,
+            qemu.hole64_size,
         )
     )
     if context.checks_devices and context.platform.firmware == BIOS:
         for rule in seabios_rules(context.platform.seabios):
-            place = seabios_placement(plan, bits, vendor, context.bars, rule)
+            place = seabios_placement(qemu, bits, vendor, context.bars, rule)
             if context.bars:
                 regions.append(
                     Region(
@@ -347,7 +345,7 @@ def layout(
             for alias, size in context.devices
         ]
     elif context.checks_devices:
-        window = ovmf_window(plan, bits, vendor)
+        window = ovmf_window(qemu, bits, vendor)
         kind = 'dynamic' if window.dynamic else 'classic'
         regions.append(
             Region(

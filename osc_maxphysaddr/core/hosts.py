@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
 
-from osc_maxphysaddr.core.address_space import AMD
-from osc_maxphysaddr.core.address_space import INTEL
+from osc_maxphysaddr.core.qemu import AMD
+from osc_maxphysaddr.core.qemu import INTEL
 from osc_maxphysaddr.core.specs import DECIMAL
 from osc_maxphysaddr.core.specs import MODE_TRAITS
 

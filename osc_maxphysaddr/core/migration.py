@@ -27,7 +27,7 @@ not check them then.
 A guest's configuration is the verdict of its embedded flavor and, from
 compute microversion 2.98, its image's properties, exactly as
 ``flavor maxphysaddr show FLAVOR --image IMAGE`` gives it for that pair
-(:func:`.images.diagnose_pair`: modes compared as stored, the flavor's
+(:func:`.pair.diagnose_pair`: modes compared as stored, the flavor's
 bits before the image's). Whether it boots is the address-space model's
 answer for its guest (:class:`.guest.GuestContext`: RAM, the BARs of its
 ``pci_passthrough:alias`` devices, the platform) on each host's vendor.
@@ -48,23 +48,18 @@ from typing import Any
 
 from osc_maxphysaddr.core.findings import finding
 from osc_maxphysaddr.core.guest import PCI_ALIAS_KEY
-from osc_maxphysaddr.core.guest import GuestContext
 from osc_maxphysaddr.core.guest import Platform
 from osc_maxphysaddr.core.guest import guest_context
-from osc_maxphysaddr.core.guest import guest_width
 from osc_maxphysaddr.core.hosts import Host
 from osc_maxphysaddr.core.images import FILTER_PROPERTIES
 from osc_maxphysaddr.core.images import IMAGE_KEYS
-from osc_maxphysaddr.core.images import PairVerdict
-from osc_maxphysaddr.core.images import diagnose_pair
 from osc_maxphysaddr.core.nova_platform import IMAGE_PLATFORM_KEYS
+from osc_maxphysaddr.core.pair import PairVerdict
+from osc_maxphysaddr.core.pair import diagnose_pair
 from osc_maxphysaddr.core.scheduler import HostRequirement
 from osc_maxphysaddr.core.specs import EMULATE
 from osc_maxphysaddr.core.specs import MANAGED_KEYS
 from osc_maxphysaddr.core.specs import PASSTHROUGH
-
-#: The finding of an image platform the model does not know.
-UNKNOWN_PLATFORM = 'image-platform-unknown'
 
 #: The embedded flavor's extra specs a server's verdict reads.
 SERVER_SPEC_KEYS = (*MANAGED_KEYS, PCI_ALIAS_KEY, 'hw:pmem')
@@ -74,65 +69,16 @@ SERVER_SPEC_KEYS = (*MANAGED_KEYS, PCI_ALIAS_KEY, 'hw:pmem')
 IMAGE_PROPERTIES = (*IMAGE_KEYS, *FILTER_PROPERTIES, *IMAGE_PLATFORM_KEYS)
 
 
-@dataclasses.dataclass(frozen=True)
-class Configuration:
-    """A server's maxphysaddr configuration: its pair's verdict, its guest."""
-
-    verdict: PairVerdict
-    #: the CPU mode of the compute nodes
-    cpu_mode: str
-
-    @property
-    def context(self) -> GuestContext | None:
-        """The guest as judged: on its image's machine type and firmware."""
-        return self.verdict.context
-
-    @property
-    def requirement(self) -> HostRequirement | None:
-        return self.verdict.requirement
-
-    @property
-    def configured(self) -> bool:
-        return self.verdict.configured
-
-    @property
-    def is_error(self) -> bool:
-        return self.verdict.is_error
-
-    @property
-    def mode(self) -> str | None:
-        return self.verdict.mode
-
-    @property
-    def bits(self) -> int | None:
-        """The width libvirt writes: the flavor's, else the image's."""
-        return self.verdict.bits
-
-    @property
-    def status(self) -> str:
-        return self.verdict.status
-
-    @property
-    def unchecked(self) -> bool:
-        """Whether the model cannot judge the guest: its image names a
-        machine type or firmware the model does not know."""
-        return any(f.code == UNKNOWN_PLATFORM for f in self.verdict.findings)
-
-    def width_on(self, host_bits: int | None) -> int | None:
-        """The width the guest sees on a host that reports ``host_bits``."""
-        return guest_width(self.mode, self.bits, self.cpu_mode, host_bits)
-
-
-def configuration(
+def server_verdict(
     flavor_specs: Mapping[str, str],
     image_properties: Mapping[str, Any] | None = None,
     ram_mib: int | None = None,
     platform: Platform | None = None,
     image_visible: bool = True,
-) -> Configuration:
-    """A server's configuration from its embedded flavor and image.
+) -> PairVerdict:
+    """A server's verdict from its embedded flavor and image.
 
-    The verdict of the pair (:func:`.images.diagnose_pair`) on
+    The verdict of the pair (:func:`.pair.diagnose_pair`) on
     ``platform`` (Nova's defaults when None), which the embedded image's
     ``hw_machine_type`` and ``hw_firmware_type`` override. A server that
     boots from a volume (``image_visible`` False) is judged by its flavor,
@@ -150,7 +96,7 @@ def configuration(
             verdict,
             findings=verdict.findings + (finding('image-not-visible'),),
         )
-    return Configuration(verdict, platform.cpu_mode)
+    return verdict
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,7 +155,7 @@ class Finder:
 
     def reach(
         self,
-        config: Configuration,
+        verdict: PairVerdict,
         current: Host | None,
         elsewhere: bool = False,
     ) -> Reach | None:
@@ -221,22 +167,22 @@ class Finder:
         No target when the configuration has an error or, for
         passthrough, when the current host reports no width or CPU.
         """
-        if not config.configured:
+        if not verdict.configured:
             return None
-        requirement = config.requirement
+        requirement = verdict.requirement
         if (
-            config.is_error
+            verdict.is_error
             or requirement is None
-            or config.mode not in (EMULATE, PASSTHROUGH)
+            or verdict.mode not in (EMULATE, PASSTHROUGH)
         ):
             return NO_TARGET
         if not self.traits_known:
             return None
         requirement = self._shared(requirement)
         key = requirement.key
-        if config.mode == EMULATE:
-            if config.bits is None or (
-                config.context is None and not config.unchecked
+        if verdict.mode == EMULATE:
+            if verdict.bits is None or (
+                verdict.context is None and not verdict.unchecked
             ):
                 return NO_TARGET  # no width, or the guest's RAM unknown
             pool, members = self._pool(key, requirement.admits)
@@ -265,7 +211,7 @@ class PlacedServer:
     """A configured server, where it runs, and where it could go."""
 
     server: Mapping[str, Any]
-    config: Configuration
+    verdict: PairVerdict  # of its embedded flavor and image
     host: Host | None  # its hypervisor; None: shelved, or not in inventory
     bits: int | None  # the width it sees
     reach: Reach | None  # None when unknowable
@@ -293,7 +239,7 @@ def placed_servers(
     placed = []
     # Servers share a few flavors: diagnosing each distinct configuration
     # once saved 1.7 s of 50,000 diagnoses (a loaded 2-core machine).
-    configs: dict[tuple[object, ...], Configuration] = {}
+    verdicts: dict[tuple[object, ...], PairVerdict] = {}
     for server in servers:
         image = server.get('image_properties') or {}
         visible = not server.get('volume_backed')
@@ -304,26 +250,26 @@ def placed_servers(
             server.get('ram'),
             visible,
         )
-        config = configs.get(key)
-        if config is None:
-            config = configs[key] = configuration(
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = server_verdict(
                 server['extra_specs'],
                 image,
                 server.get('ram'),
                 platform,
                 visible,
             )
-        if not config.configured:
+        if not verdict.configured:
             continue
         node = server.get('node')
         host = None if node is None else by_name.get(node)
         placed.append(
             PlacedServer(
                 server,
-                config,
+                verdict,
                 host,
-                config.width_on(None if host is None else host.bits),
-                finder.reach(config, host, elsewhere=node is not None),
+                verdict.width_on(None if host is None else host.bits),
+                finder.reach(verdict, host, elsewhere=node is not None),
             )
         )
     return placed

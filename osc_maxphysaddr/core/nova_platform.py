@@ -22,13 +22,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from osc_maxphysaddr.core.address_space import FIRMWARES
-from osc_maxphysaddr.core.address_space import MACHINE_TYPES
-from osc_maxphysaddr.core.address_space import PC
-from osc_maxphysaddr.core.address_space import Q35
 from osc_maxphysaddr.core.findings import Finding
 from osc_maxphysaddr.core.findings import finding
 from osc_maxphysaddr.core.guest import Platform
+from osc_maxphysaddr.core.qemu import FIRMWARES
+from osc_maxphysaddr.core.qemu import MACHINE_TYPES
+from osc_maxphysaddr.core.qemu import PC
+from osc_maxphysaddr.core.qemu import Q35
 
 #: The image properties that set a guest's machine type and firmware.
 IMAGE_MACHINE_KEY = 'hw_machine_type'

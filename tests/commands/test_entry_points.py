@@ -80,6 +80,18 @@ def test_plugin_module_imports_nothing_heavy():
     assert loaded == ['osc_maxphysaddr', 'osc_maxphysaddr.plugin']
 
 
+def test_the_core_loads_no_cloud_code():
+    # hence two error bases: core.MaxphysaddrError and cloud.http.CloudError
+    loaded = modules_loaded_by('import osc_maxphysaddr.core')
+    assert not [
+        name
+        for name in loaded
+        if name.startswith(('openstack', 'keystoneauth1'))
+        or name.startswith('osc_maxphysaddr.cloud')
+    ]
+    assert 'osc_maxphysaddr.core' in loaded
+
+
 def test_command_modules_defer_the_rest_of_the_plugin():
     # OSC imports every plugin's command modules on every call, so they
     # must not load the core, os-traits or the SDK calls until used.
@@ -117,9 +129,12 @@ def test_help_texts_name_the_pins_and_traits_the_code_uses():
     from osc_maxphysaddr import flavor
     from osc_maxphysaddr import hypervisor
 
-    assert f'microversion {cloud.FLAVOR_MICROVERSION} ' in flavor._WRITE_NOTE
+    assert (
+        f'microversion {cloud.compute.FLAVOR_MICROVERSION} '
+        in flavor._WRITE_NOTE
+    )
     epilog = ' '.join(hypervisor.ListHypervisorMaxphysaddr._epilog.split())
-    assert f'microversion {cloud.HYPERVISOR_MICROVERSION} ' in epilog
+    assert f'microversion {cloud.compute.HYPERVISOR_MICROVERSION} ' in epilog
     assert os_traits.COMPUTE_ADDRESS_SPACE_EMULATED in epilog
     assert os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH in epilog
 
@@ -129,7 +144,7 @@ def test_image_help_names_glance_patch_media_type():
     from osc_maxphysaddr import image
 
     note = ' '.join(image._WRITE_NOTE.split())
-    assert f'``{cloud.IMAGE_PATCH_CONTENT_TYPE}``' in note
+    assert f'``{cloud.image.IMAGE_PATCH_CONTENT_TYPE}``' in note
 
 
 def test_server_help_names_the_pin_traits_and_forced_moves():
@@ -148,5 +163,5 @@ def test_server_help_names_the_pin_traits_and_forced_moves():
         assert os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH in text
         assert 'Forced moves skip the scheduler' in text
     text = ' '.join(server.ListServerMaxphysaddr._epilog.split())
-    assert f'microversion {cloud.SERVER_MICROVERSION} ' in text
+    assert f'microversion {cloud.compute.SERVER_MICROVERSION} ' in text
     assert '2.47' in text

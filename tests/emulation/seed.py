@@ -274,11 +274,14 @@ def add_server(
     ram: int = 2048,
     image_properties: dict[str, Any] | None = None,
     project: str = 'admin',
+    volume_backed: bool = False,
 ) -> Server:
     """One server on ``hypervisor`` (None: on no host, e.g. shelved).
 
     Its embedded flavor is a copy of ``flavor`` (or one made of
-    ``extra_specs`` and ``ram``), as Nova keeps it in instance_extra.
+    ``extra_specs`` and ``ram``), as Nova keeps it in instance_extra. A
+    ``volume_backed`` server boots from a volume: it has no image, and
+    Nova shows its image as ``""``.
     """
     n = len(state.servers) + 1
     user = next(
@@ -301,6 +304,9 @@ def add_server(
         image_properties=dict(image_properties or {}),
         created=f'2026-01-01T00:00:00.{n:06d}Z',
     )
+    if volume_backed:
+        server.image_id = None
+        server.image_properties = {}
     state.add_servers([server])
     return server
 

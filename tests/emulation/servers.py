@@ -12,8 +12,9 @@ Follows upstream Nova:
 * nova/api/openstack/compute/views/servers.py: ``OS-EXT-SRV-ATTR:*`` for
   admins only; the flavor embedded (``original_name``, sizes,
   ``extra_specs`` when the extra-specs index policy allows) from 2.47, a
-  link to it before; the image's ``properties`` from 2.98; a next link on
-  every full page (``common._get_collection_links``).
+  link to it before; the image's ``properties`` from 2.98, ``""`` for a
+  server booted from a volume; a next link on every full page
+  (``common._get_collection_links``).
 """
 
 from __future__ import annotations
@@ -112,8 +113,12 @@ def view(ctx, server: Server, admin: bool) -> dict:
         data['OS-EXT-SRV-ATTR:host'] = server.host
         data['OS-EXT-SRV-ATTR:instance_name'] = 'instance-00000001'
         data['OS-EXT-SRV-ATTR:hypervisor_hostname'] = server.node
-    if server.image_id is None:
+    if server.image_id is None:  # booted from a volume: its root volume
         data['image'] = ''
+        volume: dict[str, Any] = {'id': f'root-volume-of-{server.id}'}
+        if ctx.at_least('2.3'):
+            volume['delete_on_termination'] = False
+        data['os-extended-volumes:volumes_attached'] = [volume]
     else:
         image: dict[str, Any] = {
             'id': server.image_id,

@@ -24,6 +24,7 @@ them sparse, so a 4 TiB guest costs the host next to nothing.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import json
 import os
@@ -497,3 +498,10 @@ def seabios_bars(
         seconds=seconds,
         log=log,
     )
+
+
+def in_parallel(boot, cases, workers: int) -> dict:
+    """``boot(case)`` for every case, ``workers`` at a time: {case: result}."""
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        futures = {case: pool.submit(boot, case) for case in cases}
+        return {case: f.result() for case, f in futures.items()}

@@ -4,7 +4,7 @@ Each case boots Debian's OVMF (``OVMF_CODE_4M.fd``) under TCG on ``q35``
 with ivshmem devices whose BAR2 (64-bit, prefetchable) is as large as
 their memory backend, as a GPU's would be, runs ``pci B D F`` for each from
 the UEFI shell's ``startup.nsh`` and powers off. The model's
-``verdict(...).devices`` must equal what the firmware did: every BAR2
+``boot(...).devices`` must equal what the firmware did: every BAR2
 assigned (and inside the model's window), or not (the firmware hangs
 before the shell, or leaves a BAR unassigned).
 
@@ -15,12 +15,17 @@ while the others boot. Budget: 2 minutes on a busy 2-core machine (about
 of CPU).
 """
 
-import concurrent.futures
 import dataclasses
 
 import pytest
 
 from osc_maxphysaddr.core import address_space as a
+from osc_maxphysaddr.core import ovmf
+from osc_maxphysaddr.core import qemu
+from osc_maxphysaddr.core.qemu import AMD
+from osc_maxphysaddr.core.qemu import INTEL
+from osc_maxphysaddr.core.qemu import Q35
+from osc_maxphysaddr.core.qemu import UEFI
 from tests.realqemu import machine
 from tests.realqemu.conftest import require
 
@@ -39,50 +44,48 @@ class Case:
 
     @property
     def guest(self):
-        return a.Guest(self.ram_mib, a.Q35, self.vendor, a.UEFI, self.bars)
+        return a.Guest(self.ram_mib, Q35, self.vendor, UEFI, self.bars)
 
 
 CASES = [
     # 40 bits on Intel is not trusted: the classic 32 GiB window
-    Case('64G-bar-intel-40', a.INTEL, 40, 2 * G, (64 * GIB,)),
-    Case('64G-bar-intel-41', a.INTEL, 41, 2 * G, (64 * GIB,)),
+    Case('64G-bar-intel-40', INTEL, 40, 2 * G, (64 * GIB,)),
+    Case('64G-bar-intel-41', INTEL, 41, 2 * G, (64 * GIB,)),
     # ... behind a pcie-root-port, as libvirt places devices on q35
-    Case('64G-bar-intel-41-root-port', a.INTEL, 41, 2 * G, (64 * GIB,), True),
+    Case('64G-bar-intel-41-root-port', INTEL, 41, 2 * G, (64 * GIB,), True),
     # 40 bits on AMD is trusted: a 128 GiB window
-    Case('64G-bar-amd-40', a.AMD, 40, 2 * G, (64 * GIB,)),
+    Case('64G-bar-amd-40', AMD, 40, 2 * G, (64 * GIB,)),
     # a 512 GiB window: three 128 GiB BARs fit, four fill it and fail
-    Case('3x128G-bars-42', a.INTEL, 42, 512 * G, (128 * GIB,) * 3),
-    Case('4x128G-bars-42', a.INTEL, 42, 512 * G, (128 * GIB,) * 4),
-    Case('4x128G-bars-43', a.INTEL, 43, 512 * G, (128 * GIB,) * 4),
+    Case('3x128G-bars-42', INTEL, 42, 512 * G, (128 * GIB,) * 3),
+    Case('4x128G-bars-42', INTEL, 42, 512 * G, (128 * GIB,) * 4),
+    Case('4x128G-bars-43', INTEL, 43, 512 * G, (128 * GIB,) * 4),
     # RAM crowding out the dynamic window at 41 bits
-    Case('64G-bar-41-1600G-ram', a.INTEL, 41, 1600 * G, (64 * GIB,)),
-    Case('64G-bar-41-1800G-ram', a.INTEL, 41, 1800 * G, (64 * GIB,)),
+    Case('64G-bar-41-1600G-ram', INTEL, 41, 1600 * G, (64 * GIB,)),
+    Case('64G-bar-41-1800G-ram', INTEL, 41, 1800 * G, (64 * GIB,)),
 ]
 
 
 @pytest.fixture(scope='module')
 def boots():
     require(firmware=True)
-    with concurrent.futures.ThreadPoolExecutor(len(CASES)) as pool:
-        futures = {
-            case: pool.submit(
-                machine.ovmf_bars,
-                a.Q35,
-                case.vendor,
-                case.bits,
-                case.ram_mib,
-                list(case.bars),
-                root_ports=case.root_ports,
-            )
-            for case in CASES
-        }
-        return {case: f.result() for case, f in futures.items()}
+
+    def boot(case):
+        return machine.ovmf_bars(
+            Q35,
+            case.vendor,
+            case.bits,
+            case.ram_mib,
+            list(case.bars),
+            root_ports=case.root_ports,
+        )
+
+    return machine.in_parallel(boot, CASES, len(CASES))
 
 
 @pytest.mark.parametrize('case', CASES, ids=[c.name for c in CASES])
 def test_model_and_ovmf_agree(boots, case):
     boot = boots[case]
-    verdict = a.verdict(case.guest, case.bits)
+    verdict = a.boot(case.guest, case.bits)
     assert verdict.starts, verdict.reason
     summary = (
         f'{verdict.reason}; OVMF: shell {boot.reached_shell}, BAR2 '
@@ -91,17 +94,17 @@ def test_model_and_ovmf_agree(boots, case):
     assert boot.all_placed is verdict.devices, summary
     if not boot.all_placed:
         return
-    layout = a.qemu_layout(case.ram_mib, a.Q35, case.vendor)
-    window = a.ovmf_window(layout, case.bits, case.vendor)
+    layout = qemu.qemu_layout(case.ram_mib, Q35, case.vendor)
+    window = ovmf.ovmf_window(layout, case.bits, case.vendor)
     for address, size in zip(boot.bars, case.bars, strict=True):
         assert address is not None
-        assert address % a.bar_size(size) == 0, summary
+        assert address % ovmf.bar_size(size) == 0, summary
         assert window.base <= address, summary
-        assert address + a.bar_size(size) <= window.end, summary
+        assert address + ovmf.bar_size(size) <= window.end, summary
 
 
 def test_the_cases_cover_both_answers():
-    answers = {a.verdict(c.guest, c.bits).devices for c in CASES}
+    answers = {a.boot(c.guest, c.bits).devices for c in CASES}
     assert answers == {True, False}
 
 

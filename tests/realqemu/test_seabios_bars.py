@@ -15,12 +15,18 @@ reservation). SeaBIOS reaches the end of its PCI setup in well under a
 second; the whole file takes a few seconds.
 """
 
-import concurrent.futures
 import dataclasses
 
 import pytest
 
 from osc_maxphysaddr.core import address_space as a
+from osc_maxphysaddr.core import qemu
+from osc_maxphysaddr.core import seabios
+from osc_maxphysaddr.core.qemu import AMD
+from osc_maxphysaddr.core.qemu import BIOS
+from osc_maxphysaddr.core.qemu import INTEL
+from osc_maxphysaddr.core.qemu import PC
+from osc_maxphysaddr.core.qemu import Q35
 from tests.realqemu import machine
 from tests.realqemu.conftest import require
 
@@ -42,55 +48,61 @@ class Case:
 CASES = [
     # 2 GiB q35: the BAR at 64 GiB whatever the width; wholly outside at
     # 36, ending at 2^37 with the virtio BAR after it at 37, inside at 38
-    Case('q35-2G-36', a.Q35, a.INTEL, 36, 2 * G, (64 * GIB,)),
-    Case('q35-2G-37', a.Q35, a.INTEL, 37, 2 * G, (64 * GIB,)),
-    Case('q35-2G-38', a.Q35, a.INTEL, 38, 2 * G, (64 * GIB,)),
+    Case('q35-2G-36', Q35, INTEL, 36, 2 * G, (64 * GIB,)),
+    Case('q35-2G-37', Q35, INTEL, 37, 2 * G, (64 * GIB,)),
+    Case('q35-2G-38', Q35, INTEL, 38, 2 * G, (64 * GIB,)),
     # a width 1.16.3 trusts, no RAM above 4 GiB, behind a root port
-    Case('q35-2G-41-root-port', a.Q35, a.INTEL, 41, 2 * G, (64 * GIB,), True),
+    Case(
+        'q35-2G-41-root-port',
+        Q35,
+        INTEL,
+        41,
+        2 * G,
+        (64 * GIB,),
+        True,
+    ),
     # RAM above 4 GiB (42 GiB end): still 64 GiB in 1.16.2
-    Case('q35-40G-41', a.Q35, a.INTEL, 41, 40 * G, (64 * GIB,)),
+    Case('q35-40G-41', Q35, INTEL, 41, 40 * G, (64 * GIB,)),
     # two sizes: largest first, the base aligned to the largest
-    Case('q35-2G-1G+4G-40', a.Q35, a.INTEL, 40, 2 * G, (GIB, 4 * GIB)),
+    Case('q35-2G-1G+4G-40', Q35, INTEL, 40, 2 * G, (GIB, 4 * GIB)),
     # four BARs, one after the other
-    Case('q35-2G-4x64G-42', a.Q35, a.INTEL, 42, 2 * G, (64 * GIB,) * 4),
+    Case('q35-2G-4x64G-42', Q35, INTEL, 42, 2 * G, (64 * GIB,) * 4),
     # pc: RAM above 4 GiB from 3.5 GiB up, at 39 (trusted on Intel)
-    Case('pc-8G-39', a.PC, a.INTEL, 39, 8 * G, (64 * GIB,)),
+    Case('pc-8G-39', PC, INTEL, 39, 8 * G, (64 * GIB,)),
     # AMD at 40: trusted, and QEMU reserves the HyperTransport hole
-    Case('q35-amd-8G-40', a.Q35, a.AMD, 40, 8 * G, (64 * GIB,)),
+    Case('q35-amd-8G-40', Q35, AMD, 40, 8 * G, (64 * GIB,)),
 ]
 
 
 @pytest.fixture(scope='module')
 def boots():
     require(firmware=False, seabios=True)
-    with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        futures = {
-            case: pool.submit(
-                machine.seabios_bars,
-                case.machine,
-                case.vendor,
-                case.bits,
-                case.ram_mib,
-                list(case.bars),
-                root_ports=case.root_ports,
-            )
-            for case in CASES
-        }
-        return {case: f.result() for case, f in futures.items()}
+
+    def boot(case):
+        return machine.seabios_bars(
+            case.machine,
+            case.vendor,
+            case.bits,
+            case.ram_mib,
+            list(case.bars),
+            root_ports=case.root_ports,
+        )
+
+    return machine.in_parallel(boot, CASES, 4)
 
 
 @pytest.mark.parametrize('case', CASES, ids=[c.name for c in CASES])
 def test_model_and_seabios_agree(boots, case):
     boot = boots[case]
-    version = a.parse_seabios_version(boot.version)
+    version = seabios.parse_seabios_version(boot.version)
     guest = a.Guest(
-        case.ram_mib, case.machine, case.vendor, a.BIOS, case.bars, version
+        case.ram_mib, case.machine, case.vendor, BIOS, case.bars, version
     )
-    verdict = a.verdict(guest, case.bits)
+    verdict = a.boot(guest, case.bits)
     assert verdict.starts, verdict.reason
-    layout = a.qemu_layout(case.ram_mib, case.machine, case.vendor)
-    (rule,) = a.seabios_rules(version)
-    place = a.seabios_placement(
+    layout = qemu.qemu_layout(case.ram_mib, case.machine, case.vendor)
+    (rule,) = seabios.seabios_rules(version)
+    place = seabios.seabios_placement(
         layout, case.bits, case.vendor, case.bars, rule
     )
     summary = (
@@ -103,7 +115,7 @@ def test_model_and_seabios_agree(boots, case):
     assert tuple(measured) == place.addresses, summary
     # the guest's own 64-bit BAR goes right after the big ones
     assert boot.own[0] == place.end, summary
-    assert boot.own[1] <= a.SEABIOS_GUEST_BARS, summary
+    assert boot.own[1] <= seabios.SEABIOS_GUEST_BARS, summary
     ends = [addr + size for addr, size in [*boot.bars, boot.own] if addr]
     lost = any(end > 1 << case.bits for end in ends)
     assert verdict.devices is not lost, summary
@@ -111,10 +123,8 @@ def test_model_and_seabios_agree(boots, case):
 
 def test_the_cases_cover_both_answers():
     answers = {
-        a.verdict(
-            a.Guest(
-                c.ram_mib, c.machine, c.vendor, a.BIOS, c.bars, (1, 16, 2)
-            ),
+        a.boot(
+            a.Guest(c.ram_mib, c.machine, c.vendor, BIOS, c.bars, (1, 16, 2)),
             c.bits,
         ).devices
         for c in CASES

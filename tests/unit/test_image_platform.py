@@ -132,10 +132,10 @@ def test_an_unconfigured_pair_ignores_the_image_platform():
 
 def test_a_servers_configuration_uses_its_images_platform():
     specs = core.Config('emulate', 35).extra_specs()
-    config = core.configuration(specs, {'hw_machine_type': 'q35'}, 2048)
+    config = core.server_verdict(specs, {'hw_machine_type': 'q35'}, 2048)
     assert config.is_error
     assert config.context.platform.machine == 'q35'
-    assert core.configuration(specs, {}, 2048).status == 'ok'
+    assert core.server_verdict(specs, {}, 2048).status == 'ok'
 
 
 def test_server_image_keeps_the_platform_properties():

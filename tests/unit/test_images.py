@@ -335,8 +335,8 @@ def test_every_image_rule_is_reached_by_the_tables():
     )
     reached |= {f.code for f in unknown.findings}
     # a server booted from a volume shows no image
-    volume = core.configuration(FLAVOR_EMULATE_42, None, 2048, None, False)
-    reached |= {f.code for f in volume.verdict.findings}
+    volume = core.server_verdict(FLAVOR_EMULATE_42, None, 2048, None, False)
+    reached |= {f.code for f in volume.findings}
     assert set(IMAGE_RULES) <= reached
 
 

@@ -6,7 +6,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from osc_maxphysaddr import core
-from osc_maxphysaddr.core import migration
 
 EMU = core.MODE_TRAITS[core.EMULATE]
 PT = core.MODE_TRAITS[core.PASSTHROUGH]
@@ -26,25 +25,24 @@ def emulate_specs(bits):
 
 
 def emulate(bits, ram=4096, platform=None):
-    return core.configuration(emulate_specs(bits), None, ram, platform)
+    return core.server_verdict(emulate_specs(bits), None, ram, platform)
 
 
 def unjudged(bits, ram):
     """An emulated guest whose status was made without its RAM: only the
     targets judge it by the model, host by host."""
     specs = emulate_specs(bits)
-    config = core.configuration(specs)
+    config = core.server_verdict(specs)
     context = core.guest_context(ram, specs, core.Platform())
     requirement = dataclasses.replace(
         config.requirement, context=context, _judged={}
     )
-    verdict = dataclasses.replace(
-        config.verdict, requirement=requirement, context=context
+    return dataclasses.replace(
+        config, requirement=requirement, context=context
     )
-    return migration.Configuration(verdict, config.cpu_mode)
 
 
-PASSTHROUGH = core.configuration(
+PASSTHROUGH = core.server_verdict(
     {
         core.MODE_KEY: core.PASSTHROUGH,
         core.TRAIT_KEYS[core.PASSTHROUGH]: core.REQUIRED,
@@ -92,9 +90,7 @@ def test_on_host_passthrough_cpus_the_guest_boots_at_each_hosts_width():
     platform = core.Platform(core.Q35, cpu_mode=core.HOST_PASSTHROUGH)
     config = emulate(35, 2048, platform)
     assert not config.is_error
-    assert [f.code for f in config.verdict.findings] == [
-        'emulate-width-follows-host'
-    ]
+    assert [f.code for f in config.findings] == ['emulate-width-follows-host']
     # at 35 bits (its host's) it does not boot; without a width neither
     hosts = [host(46), host(36), host(35), host(None)]
     assert targets(config, hosts, 0) == [1]
@@ -104,13 +100,13 @@ def test_on_host_passthrough_cpus_the_guest_boots_at_each_hosts_width():
 def test_device_bars_come_from_the_flavors_aliases():
     gpu = core.Platform(core.Q35, core.UEFI, {'h100': 128 << 30})
     specs = {**emulate_specs(42), core.PCI_ALIAS_KEY: 'h100:4'}
-    config = core.configuration(specs, None, 512 * 1024, gpu)
+    config = core.server_verdict(specs, None, 512 * 1024, gpu)
     assert config.context.bars == (128 << 30,) * 4
     assert config.is_error and 'use 43 bits' in config.status
     hosts = [host(46), host(46)]
     assert targets(config, hosts, 0) == []
     specs = {**emulate_specs(43), core.PCI_ALIAS_KEY: 'h100:4'}
-    config = core.configuration(specs, None, 512 * 1024, gpu)
+    config = core.server_verdict(specs, None, 512 * 1024, gpu)
     assert config.status == 'ok'
     assert targets(config, hosts, 0) == [1]
 
@@ -186,13 +182,13 @@ def test_passthrough_on_a_host_missing_from_the_inventory_has_none():
 def test_broken_configurations_have_no_target():
     hosts = [host(46), host(46)]
     broken = [
-        core.configuration({core.MODE_KEY: core.EMULATE}),  # no bits
-        core.configuration({core.MODE_KEY: 'emulated'}),
-        core.configuration(
+        core.server_verdict({core.MODE_KEY: core.EMULATE}),  # no bits
+        core.server_verdict({core.MODE_KEY: 'emulated'}),
+        core.server_verdict(
             {core.MODE_KEY: core.PASSTHROUGH, core.BITS_KEY: '42'}
         ),
         emulate(32, ram=8192),  # does not boot at 32 bits
-        core.configuration(
+        core.server_verdict(
             {core.MODE_KEY: core.EMULATE, core.BITS_KEY: '42'},
             {'hw_maxphysaddr_mode': 'passthrough'},
         ),
@@ -207,19 +203,19 @@ def test_broken_configurations_have_no_target():
 def test_unconfigured_and_unknown_traits_give_no_answer():
     unknown = [core.Host(46, None), core.Host(46, None)]
     assert core.Finder(unknown).reach(emulate(40), unknown[0]) is None
-    plain = core.configuration({'hw:cpu_policy': 'dedicated'})
+    plain = core.server_verdict({'hw:cpu_policy': 'dedicated'})
     assert not plain.configured
     known = [host(46), host(46)]
     assert core.Finder(known).reach(plain, known[0]) is None
 
 
 def test_the_image_fills_in_what_the_flavor_leaves_unset():
-    config = core.configuration(
+    config = core.server_verdict(
         {}, {'hw_maxphysaddr_mode': 'emulate', 'hw_maxphysaddr_bits': 42}
     )
     assert config.configured and not config.is_error
     assert (config.mode, config.bits) == ('emulate', 42)
-    same = core.configuration(
+    same = core.server_verdict(
         {core.MODE_KEY: core.PASSTHROUGH},
         {'hw_maxphysaddr_mode': 'passthrough'},
     )
@@ -228,13 +224,13 @@ def test_the_image_fills_in_what_the_flavor_leaves_unset():
 
 def test_modes_are_compared_raw_and_bits_never():
     # hardware.get_maxphysaddr_mode: FlavorImageConflict on any difference
-    spaced = core.configuration(
+    spaced = core.server_verdict(
         emulate_specs(42), {'hw_maxphysaddr_mode': 'emulate '}
     )
     assert spaced.is_error and 'FlavorImageConflict' in spaced.status
     assert targets(spaced, [host(46), host(46)], 0) == []
     # the libvirt driver takes the flavor's bits, then the image's
-    differ = core.configuration(
+    differ = core.server_verdict(
         emulate_specs(42), {'hw_maxphysaddr_bits': '40'}, 4096
     )
     assert not differ.is_error and differ.bits == 42
@@ -259,17 +255,19 @@ def test_a_server_gets_its_pairs_verdict():
     for specs in flavors:
         for props in images:
             for platform in (core.Platform(), gpu):
-                config = core.configuration(specs, props, 512 * 1024, platform)
+                config = core.server_verdict(
+                    specs, props, 512 * 1024, platform
+                )
                 context = core.guest_context(512 * 1024, specs, platform)
                 pair = core.diagnose_pair(specs, props, context=context)
-                assert config.verdict.findings == pair.findings
+                assert config.findings == pair.findings
                 assert (config.mode, config.bits) == (pair.mode, pair.bits)
                 assert config.status == pair.status
                 assert config.context == pair.context
 
 
 def test_a_volume_backed_server_is_judged_by_its_flavor_with_a_warning():
-    config = core.configuration(emulate_specs(42), None, 4096, None, False)
+    config = core.server_verdict(emulate_specs(42), None, 4096, None, False)
     assert not config.is_error
     assert config.status.startswith('warning: the server boots from a')
 

@@ -137,5 +137,5 @@ def test_the_seabios_version_picks_one_rule():
     assert old.boots(39, core.INTEL)
     assert not new.boots(39, core.INTEL)
     assert not either.boots(39, core.INTEL)
-    assert '1.17.0 and later' in new.verdict(39, core.INTEL).reason
-    assert '1.16.3' in either.verdict(39, core.INTEL).reason
+    assert '1.17.0 and later' in new.boot(39, core.INTEL).reason
+    assert '1.16.3' in either.boot(39, core.INTEL).reason
