@@ -34,6 +34,9 @@ BOOT_TIMEOUT = 180
 IMAGE_BYTES = 1024 * 1024
 
 GRID = []  # rows measured in this session, for the terminal summary
+#: Where the summary also writes the grid: ``<state>/e2e-grid.rst``.
+GRID_FILE = 'e2e-grid.rst'
+_STATE = []  # the session's state dir, once the fixture knows it
 
 
 #: The reason of a skip that CI allows: a KVM-only row on a TCG machine.
@@ -74,8 +77,13 @@ def pytest_terminal_summary(terminalreporter):
     if not GRID:
         return
     terminalreporter.section('measured grid (prediction vs Nova/QEMU)')
-    for line in grid_table(GRID):
+    lines = grid_table(GRID)
+    for line in lines:
         terminalreporter.write_line(line)
+    if _STATE:
+        path = _STATE[0] / GRID_FILE
+        path.write_text('\n'.join(lines) + '\n')
+        terminalreporter.write_line(f'written to {path}')
 
 
 def grid_table(rows):
@@ -240,6 +248,7 @@ def e2e(tmp_path_factory):
         log=lambda msg: print(msg, file=sys.stderr),
         compute=True,
     )
+    _STATE[:] = [cloud.layout.state]
     started = False
     t0 = time.monotonic()
     if not cloud.is_running():
