@@ -132,8 +132,8 @@ def test_emulate_show_switch_reapply_unset(devcloud, make_flavor):
 
 def test_several_flavors_and_the_users_microversion(devcloud, make_flavor):
     flavors = [make_flavor(), make_flavor()]
-    # Nova 34 refuses hw:maxphysaddr_* at 2.90 (see
-    # test_flavor_extra_specs.py); the plugin writes anyway.
+    # Nova validates extra spec keys from 2.86 and Nova 34 refuses
+    # hw:maxphysaddr_* there; the plugin pins its writes to 2.85.
     devcloud.openstack(
         '--os-compute-api-version',
         '2.90',

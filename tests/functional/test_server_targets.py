@@ -13,6 +13,7 @@ import pytest
 
 from tests.functional.cloud import hosts as host_mix
 from tests.functional.cloud import servers as server_seed
+from tests.functional.cloud.configs import NOVA_MAX_LIMIT as NOVA_PAGE
 
 EMU = host_mix.EMULATED
 PT = host_mix.PASSTHROUGH
@@ -214,11 +215,11 @@ def test_the_request_budget_on_the_real_cloud(devcloud, seeded):
         or '/resource_providers' in u
     ]
     # Nova sends a next link on every full page: one more, empty, page.
-    pages = len(devcloud.hosts) // 1000 + 1
+    pages = len(devcloud.hosts) // NOVA_PAGE + 1
     servers = [u for _, u in api if '/servers/detail' in u]
     hypervisors = [u for _, u in api if '/os-hypervisors/detail' in u]
     placement = [u for _, u in api if '/resource_providers' in u]
-    assert len(servers) == 1  # fewer than 1,000 servers: one page
+    assert len(servers) == 1  # fewer servers than a page holds
     assert 'all_tenants=1' in servers[0]
     assert len(hypervisors) == pages
     assert len(placement) == 2
