@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from osc_maxphysaddr import core
 from osc_maxphysaddr.core.findings import IMAGE_RULES
+from tests import facts
 
 IMODE = core.IMAGE_MODE_KEY
 IBITS = core.IMAGE_BITS_KEY
@@ -358,26 +359,39 @@ def test_pair_never_raises_and_orders_errors_first(flavor, image):
         assert verdict.findings[0].code == 'flavor-image-mode-conflict'
 
 
+FAILS, NEEDS = facts.SMALL_Q35_FAILS, facts.SMALL_Q35_NEEDS
+
+
 @pytest.mark.parametrize(
     'flavor,image,bits',
     [
         # the flavor's width, whoever sets the mode
-        ({core.BITS_KEY: '35'}, {IMODE: 'emulate'}, 35),
+        ({core.BITS_KEY: str(FAILS)}, {IMODE: 'emulate'}, FAILS),
         # the image's width when the flavor has none
-        ({}, {IMODE: 'emulate', IBITS: '35'}, 35),
+        ({}, {IMODE: 'emulate', IBITS: str(FAILS)}, FAILS),
         # the flavor's width wins
-        (core.Config('emulate', 35).extra_specs(), {IBITS: '36'}, 35),
-        (core.Config('emulate', 36).extra_specs(), {IBITS: '35'}, 36),
+        (
+            core.Config('emulate', FAILS).extra_specs(),
+            {IBITS: str(NEEDS)},
+            FAILS,
+        ),
+        (
+            core.Config('emulate', NEEDS).extra_specs(),
+            {IBITS: str(FAILS)},
+            NEEDS,
+        ),
     ],
 )
 def test_pair_width_is_judged_by_the_model(flavor, image, bits):
-    # A 2 GiB guest needs 36 bits on q35; 35 do on pc.
+    # A 2 GiB guest does not start at FAILS bits on q35, does on pc.
     for machine in (core.Q35, core.PC):
-        context = core.guest_context(2048, flavor, core.Platform(machine))
+        context = core.guest_context(
+            facts.SMALL_RAM_MIB, flavor, core.Platform(machine)
+        )
         verdict = core.diagnose_pair(flavor, image, context=context)
         assert verdict.bits == bits
         refused = 'qemu-does-not-start' in {f.code for f in verdict.findings}
-        assert refused is (machine == core.Q35 and bits < 36)
+        assert refused is (machine == core.Q35 and bits < NEEDS)
         assert verdict.is_error is refused
         # Nova still schedules it: the model's verdict is judged per host.
         assert verdict.requirement is not None
