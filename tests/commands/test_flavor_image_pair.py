@@ -31,12 +31,13 @@ CONFLICT = (
     "hw_maxphysaddr_mode is 'passthrough': Nova accepts the boot, then its "
     'scheduler raises FlavorImageConflict and the server ends in ERROR'
 )
-Q35_STATUS = (
+#: m1.small (2 GiB) at 35 bits on q35, as the user reads it.
+Q35_REFUSAL = (
     'error: QEMU refuses to start: its highest address 36 GiB (RAM to 4 GiB '
     'plus the 32 GiB 64-bit PCI hole of q35) is not below '
-    f'2^{FAILS} = 32 GiB, so the guest does not boot: use {NEEDS} bits; '
-    + IMAGE_BITS_WARNING
+    f'2^{FAILS} = 32 GiB, so the guest does not boot: use {NEEDS} bits'
 )
+Q35_STATUS = Q35_REFUSAL + '; ' + IMAGE_BITS_WARNING
 
 
 def pair(cloud, command, *args, **kwargs):

@@ -319,6 +319,8 @@ def test_non_admin_gets_a_clear_error(cloud):
     assert cloud.specs('m1.large') == UNRELATED
 
 
+# Wiring: each way the request is refused (core's, this command's, the
+# parser's); which widths are valid: tests/unit/test_core.py.
 @pytest.mark.parametrize(
     'args,code,words',
     [
@@ -334,8 +336,6 @@ def test_non_admin_gets_a_clear_error(cloud):
             '--bits auto only works with --mode emulate',
         ),
         (['--mode', 'emulate', '--bits', '53'], 2, 'from 32 to 52'),
-        (['--mode', 'emulate', '--bits', '31'], 2, 'from 32 to 52'),
-        (['--mode', 'emulate', '--bits', '4x'], 2, 'decimal integer'),
         (['--mode', 'emulated', '--bits', '42'], 2, 'invalid choice'),
         (['--bits', '42'], 2, '--mode'),
     ],
