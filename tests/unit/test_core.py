@@ -124,6 +124,16 @@ def test_capability_value_is_operator_space_number():
 OTHER = {'hw:cpu_policy': 'dedicated', 'quota:cpu_shares': '1024'}
 
 
+def written(current, spec_plan):
+    """A flavor's extra specs once Nova has run the plan's writes: POST
+    os-extra_specs with ``to_set`` (adds or replaces those keys), then one
+    DELETE per key of ``to_delete``."""
+    after = {**current, **spec_plan.to_set}
+    for key in spec_plan.to_delete:
+        del after[key]
+    return after
+
+
 def test_plan_fresh_flavor_adds_everything_in_one_set():
     target = core.Config('emulate', 42).extra_specs()
     spec_plan = core.plan(OTHER, target)
@@ -163,7 +173,7 @@ def test_plan_unset_removes_only_managed_keys():
     current = {**OTHER, MODE: 'x', BITS: 'y', EMU: 'z', PT: 'w', CAP: 'v'}
     spec_plan = core.plan(current, {})
     assert set(spec_plan.to_delete) == set(core.MANAGED_KEYS)
-    assert core.apply(current, spec_plan) == OTHER
+    assert written(current, spec_plan) == OTHER
 
 
 def test_plan_refuses_unmanaged_target_keys():
@@ -211,7 +221,7 @@ any_specs = st.dictionaries(
 def test_plan_converges_and_keeps_unrelated_keys(current, config):
     target = config.extra_specs()
     spec_plan = core.plan(current, target)
-    after = core.apply(current, spec_plan)
+    after = written(current, spec_plan)
     managed = {k: v for k, v in after.items() if k in core.MANAGED_KEYS}
     assert managed == target
     unrelated = {
@@ -229,7 +239,7 @@ def test_plan_converges_and_keeps_unrelated_keys(current, config):
 
 @given(any_specs)
 def test_unset_always_clears_to_not_configured(current):
-    after = core.apply(current, core.plan(current, {}))
+    after = written(current, core.plan(current, {}))
     assert core.diagnose(after).status == core.NOT_CONFIGURED
 
 
