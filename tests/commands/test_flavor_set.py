@@ -178,20 +178,6 @@ def test_writes_are_pinned_whatever_the_users_microversion(cloud, version):
     assert all(r.microversion == '2.85' for r in cloud.api_requests('compute'))
 
 
-def test_stock_flavor_set_at_2_90_is_rejected_proving_the_pin(cloud):
-    result = cloud.run(
-        'flavor',
-        'set',
-        '--property',
-        'hw:maxphysaddr_mode=emulate',
-        'm1.large',
-        global_args=['--os-compute-api-version', '2.90'],
-    )
-    assert result.code == 1
-    assert 'does not appear to be a valid extra spec' in result.err
-    assert MODE not in cloud.specs('m1.large')
-
-
 def test_writes_follow_an_old_clouds_maximum(make_cloud):
     cloud = make_cloud(compute_max_version='2.52')
     result = set_(cloud, 'm1.large', '--mode', 'emulate', '--bits', '42')
