@@ -81,28 +81,20 @@ def test_auto_bits_needs_a_reporting_host(hosts):
         )
     )
 )
-def test_auto_bits_keeps_every_eligible_host(rows):
+def test_auto_bits_writes_a_width_every_pooled_host_takes(rows):
+    # Which hosts are in the pool: the tables above; here, that the width
+    # chosen is the pool's lowest and every pooled host takes the flavor.
     hosts = [host(b, t, s, st_) for b, t, s, st_ in rows]
-    # The hosts --bits auto may choose for: available, EMULATED, and a
-    # width QEMU accepts (a host may report garbage).
-    eligible = [
-        h
-        for h in hosts
-        if h.available
-        and E in h.traits
-        and h.bits is not None
-        and core.MIN_BITS <= h.bits <= core.MAX_BITS
-    ]
+    pool = core.auto_pool(hosts)
     try:
         bits = core.auto_bits(hosts)
     except core.MaxphysaddrError:
-        assert not eligible
+        assert not pool
         return
     # The width itself is one QEMU accepts: Config raises otherwise.
     written = requirement(core.Config('emulate', bits).extra_specs())
-    assert bits == min(h.bits for h in eligible)
-    # ... and every eligible host can take the flavor.
-    assert all(written.admits(h) for h in eligible)
+    assert bits == min(h.bits for h in pool)
+    assert all(written.admits(h) for h in pool)
 
 
 def test_takers():
