@@ -1,9 +1,10 @@
-"""The targets of a move: tables over small inventories, and properties."""
+"""The targets of a move: tables over small inventories."""
 
 import dataclasses
 
 from osc_maxphysaddr import core
 from osc_maxphysaddr.core import migration
+from tests import facts
 
 EMU = core.MODE_TRAITS[core.EMULATE]
 PT = core.MODE_TRAITS[core.PASSTHROUGH]
@@ -76,12 +77,14 @@ def test_a_host_of_unknown_vendor_is_judged_as_the_stricter_of_both():
 
 def test_the_platform_decides_whether_the_guest_boots():
     # A 2 GiB guest boots at 35 bits on pc, needs 36 on q35.
+    ram, fails = facts.SMALL_RAM_MIB, facts.SMALL_Q35_FAILS
     hosts = [host(46), host(46)]
-    assert targets(emulate(35, 2048), hosts, 0) == [1]
-    q35 = emulate(35, 2048, core.Platform(machine=core.Q35))
-    assert q35.is_error and 'use 36 bits' in q35.status
+    assert targets(emulate(fails, ram), hosts, 0) == [1]
+    q35 = emulate(fails, ram, core.Platform(machine=core.Q35))
+    assert [f.code for f in q35.verdict.findings] == ['qemu-does-not-start']
     assert targets(q35, hosts, 0) == []
-    assert targets(emulate(36, 2048, q35.context.platform), hosts, 0) == [1]
+    on_q35 = emulate(facts.SMALL_Q35_NEEDS, ram, q35.context.platform)
+    assert targets(on_q35, hosts, 0) == [1]
 
 
 def test_on_host_passthrough_cpus_the_guest_boots_at_each_hosts_width():
@@ -99,15 +102,16 @@ def test_on_host_passthrough_cpus_the_guest_boots_at_each_hosts_width():
 
 
 def test_device_bars_come_from_the_flavors_aliases():
-    gpu = core.Platform(core.Q35, core.UEFI, {'h100': 128 << 30})
-    specs = {**emulate_specs(42), core.PCI_ALIAS_KEY: 'h100:4'}
-    config = core.configuration(specs, None, 512 * 1024, gpu)
-    assert config.context.bars == (128 << 30,) * 4
-    assert config.is_error and 'use 43 bits' in config.status
+    gpu = core.Platform(core.Q35, core.UEFI, {'h100': facts.H100_BAR})
+    alias = {core.PCI_ALIAS_KEY: f'h100:{facts.GPU_COUNT}'}
+    specs = {**emulate_specs(facts.GPU_FAILS), **alias}
+    config = core.configuration(specs, None, facts.GPU_RAM_MIB, gpu)
+    assert config.context.bars == (facts.H100_BAR,) * facts.GPU_COUNT
+    assert [f.code for f in config.verdict.findings] == ['devices-lose-bars']
     hosts = [host(46), host(46)]
     assert targets(config, hosts, 0) == []
-    specs = {**emulate_specs(43), core.PCI_ALIAS_KEY: 'h100:4'}
-    config = core.configuration(specs, None, 512 * 1024, gpu)
+    specs = {**emulate_specs(facts.GPU_NEEDS), **alias}
+    config = core.configuration(specs, None, facts.GPU_RAM_MIB, gpu)
     assert config.status == 'ok'
     assert targets(config, hosts, 0) == [1]
 
