@@ -253,20 +253,20 @@ def test_unknown_alias_is_a_warning_in_the_status(gpu_cloud):
 
 
 def test_explain_names_the_stricter_vendor(cloud):
-    # A 1012 GiB pc guest starts at 40 bits on Intel and needs 41 on AMD.
+    intel = facts.AMD_HOLE_INTEL_NEEDS
     seed.add_flavor(
         cloud.state,
         'big',
-        ram=1012 * 1024,
+        ram=facts.AMD_HOLE_RAM_MIB,
         flavor_id='big',
-        extra_specs=core.Config('emulate', 40).extra_specs(),
+        extra_specs=core.Config('emulate', intel).extra_specs(),
     )
     args = ('flavor', 'maxphysaddr', 'show', 'big', '--explain', '-f', 'json')
     data = cloud.run(*args).json()
     assert data['Platform'] == (
         'pc, bios, AMD CPU (the stricter of Intel and AMD)'
     )
-    assert data['Verdict'].startswith('40 bits: does not boot: ')
+    assert data['Verdict'].startswith(f'{intel} bits: does not boot: ')
     # the RAM above 4 GiB moved to 1 TiB, as QEMU does for AMD
     above = next(r for r in data['Layout'] if r['region'] == 'RAM above 4 GiB')
     assert above['start'] == 1 << 40
