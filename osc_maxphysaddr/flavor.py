@@ -17,6 +17,7 @@ from osc_lib.command import command
 from osc_maxphysaddr import lazy
 from osc_maxphysaddr import options
 from osc_maxphysaddr import output
+from osc_maxphysaddr import planning
 from osc_maxphysaddr import writes
 
 # Loaded on first use: see osc_maxphysaddr.lazy (type checkers read the
@@ -33,8 +34,6 @@ else:
     errors = lazy.load('osc_maxphysaddr.errors')
     explain = lazy.load('osc_maxphysaddr.explain')
     inventory = lazy.load('osc_maxphysaddr.inventory')
-
-AUTO = 'auto'
 
 CHANGE_COLUMNS = (
     'Flavor ID', 'Flavor Name', 'Key', 'Action', 'Old Value', 'New Value',
@@ -128,11 +127,6 @@ def _add_view_options(parser: argparse.ArgumentParser, long: str) -> None:
     )
 
 
-def bits_or_auto(text: str) -> int | str:
-    """argparse type for ``--bits``: a width or ``auto``."""
-    return AUTO if text.strip() == AUTO else options.bits_argument(text)
-
-
 def _flavor_positional(parser: argparse.ArgumentParser, many: bool) -> None:
     parser.add_argument(
         'flavor',
@@ -216,7 +210,7 @@ request is checked, before anything is written.
         parser.add_argument(
             '--bits',
             metavar='<bits>',
-            type=bits_or_auto,
+            type=planning.bits_or_auto,
             help=f'Guest physical-address bits, {core.MIN_BITS} to '
             f'{core.MAX_BITS}, or "auto" for the smallest width, from the '
             'lowest any up, enabled hypervisor with the '
@@ -245,26 +239,31 @@ request is checked, before anything is written.
         return parser
 
     def validate(self, parsed_args):
-        if parsed_args.bits == AUTO and parsed_args.mode != core.EMULATE:
+        if (
+            parsed_args.bits == planning.AUTO
+            and parsed_args.mode != core.EMULATE
+        ):
             raise core.MaxphysaddrError(
                 '--bits auto only works with --mode emulate'
             )
-        if parsed_args.bits != AUTO:
+        if parsed_args.bits != planning.AUTO:
             options.config(parsed_args.mode, parsed_args.bits)
         self.platform = options.platform(
             self.app.client_manager.sdk_connection, parsed_args
         )
 
     def desired(self, conn, parsed_args, flavors):
-        _warn_image_conflicts(conn, parsed_args, flavors)
+        writes.warn_image_conflicts(
+            conn, parsed_args.mode, parsed_args.image, flavors
+        )
         if parsed_args.mode != core.EMULATE:
             return [core.Config(parsed_args.mode).extra_specs()] * len(flavors)
         contexts = [
             core.guest_context(flavor['ram'], specs, self.platform)
             for flavor, specs in flavors
         ]
-        if parsed_args.bits == AUTO:
-            widths = _auto_widths(conn, flavors, contexts)
+        if parsed_args.bits == planning.AUTO:
+            widths = planning.auto_widths(conn, flavors, contexts)
         else:
             widths = [parsed_args.bits] * len(flavors)
         refused = []
@@ -278,7 +277,7 @@ request is checked, before anything is written.
                 output.LOG.warning(
                     'Flavor %s: %s', output.label(flavor), found.message
                 )
-            if parsed_args.bits == AUTO:
+            if parsed_args.bits == planning.AUTO:
                 continue  # auto_bits judged the hosts' own vendors
             for found in refusals:
                 message = f'flavor {output.label(flavor)}: {found.message}'
@@ -298,65 +297,6 @@ request is checked, before anything is written.
         if parsed_args.mode == core.PASSTHROUGH:
             output.notice(PASSTHROUGH_REMINDER)
         return result
-
-
-def _auto_widths(conn, flavors, contexts) -> list[int]:
-    """Each flavor's ``--bits auto`` width; refuse if one has none."""
-    # Not "cannot read the flavors": a 403 or an unreachable compute API
-    # here is about the hypervisors.
-    with errors.as_command_error('--bits auto cannot read the hypervisors'):
-        hosts = inventory.read_inventory(conn)
-    if not hosts.traits_known:
-        raise core.MaxphysaddrError(
-            '--bits auto cannot read which hypervisors have the '
-            f'{core.MODE_TRAITS[core.EMULATE]} trait: '
-            f'{hosts.placement_error}. Nothing was written.'
-        )
-    widths, refused = [], []
-    for (flavor, _), context in zip(flavors, contexts, strict=True):
-        try:
-            auto = core.auto_width(hosts.hosts, context)
-        except core.NoReportingHost as exc:
-            raise core.MaxphysaddrError(
-                '--bits auto needs at least one up, enabled hypervisor with '
-                f'the {core.MODE_TRAITS[core.EMULATE]} trait that reports its '
-                f'address bits; {exc} (see "openstack hypervisor maxphysaddr '
-                'list")'
-            ) from None
-        except core.NoWidthBoots as exc:
-            refused.append(
-                f'flavor {output.label(flavor)}: --bits auto: {exc}'
-            )
-            continue
-        output.notice(
-            f'--bits auto: {auto.bits} bits for flavor '
-            f'{output.label(flavor)}; {auto.takers} up, enabled hypervisors '
-            'can take it.'
-        )
-        widths.append(auto.bits)
-    if refused:
-        raise core.MaxphysaddrError(
-            '; '.join(refused) + '. Nothing was written.'
-        )
-    return widths
-
-
-def _warn_image_conflicts(conn, parsed_args, flavors) -> None:
-    """``set --image``: warn about the images whose mode differs.
-
-    Read after the request is checked, before anything is written; an
-    image that cannot be read fails the command.
-    """
-    if not parsed_args.image:
-        return
-    with errors.as_command_error('cannot read the images'):
-        images = cloud.image.find_images(conn, list(parsed_args.image))
-    specs = {core.MODE_KEY: parsed_args.mode}
-    writes.warn_mode_conflicts(
-        (flavor, specs, image, image)
-        for flavor, _ in flavors
-        for image in images
-    )
 
 
 class UnsetFlavorMaxphysaddr(_ChangeFlavors):

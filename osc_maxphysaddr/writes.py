@@ -187,3 +187,21 @@ def warn_mode_conflicts(pairs) -> None:
                 core.IMAGE_MODE_KEY,
                 conflict[1],
             )
+
+
+def warn_image_conflicts(conn, mode: str, refs: list[str], flavors) -> None:
+    """``set --image``: warn about the images whose mode differs.
+
+    Read after the request is checked, before anything is written; an
+    image that cannot be read fails the command.
+    """
+    if not refs:
+        return
+    with errors.as_command_error('cannot read the images'):
+        images = cloud.image.find_images(conn, list(refs))
+    specs = {core.MODE_KEY: mode}
+    warn_mode_conflicts(
+        (flavor, specs, image, image)
+        for flavor, _ in flavors
+        for image in images
+    )

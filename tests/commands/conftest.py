@@ -5,6 +5,7 @@ import dataclasses
 import io
 import json
 
+import os_traits
 import pytest
 from openstackclient import shell
 
@@ -91,3 +92,47 @@ def make_cloud():
 @pytest.fixture
 def cloud(make_cloud):
     return make_cloud()
+
+
+E = os_traits.COMPUTE_ADDRESS_SPACE_EMULATED
+P = os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH
+
+#: The hosts of ``known_cloud``, by number: (width reported, traits,
+#: state, status). Which of them take a flavor is read off this table:
+#: emulate at 42 bits: 1 and 2 (3 is narrower, 4 and 8 lack the trait, 5
+#: reports no width, 6 is down, 7 disabled); passthrough: 2 and 4 (5 has
+#: the trait but reports no width, so it would apply none).
+KNOWN_HOSTS = {
+    1: (46, {E}, 'up', 'enabled'),
+    2: (42, {E, P}, 'up', 'enabled'),
+    3: (40, {E}, 'up', 'enabled'),
+    4: (48, {P}, 'up', 'enabled'),
+    5: (None, {E, P}, 'up', 'enabled'),
+    6: (48, {E, P}, 'down', 'enabled'),
+    7: (48, {E, P}, 'up', 'disabled'),
+    8: (52, set(), 'up', 'enabled'),
+}
+
+
+def hostnames(*numbers):
+    """The hypervisor hostnames of these ``KNOWN_HOSTS``, in order."""
+    return [seed.make_hypervisor(i).hypervisor_hostname for i in numbers]
+
+
+def add_known_hosts(cloud):
+    for i, (bits, traits, state, status) in KNOWN_HOSTS.items():
+        seed.add_hypervisor(
+            cloud.state,
+            i,
+            cpu_info=seed.libvirt_cpu_info(bits),
+            traits=traits,
+            state_=state,
+            status=status,
+        )
+    return cloud
+
+
+@pytest.fixture
+def known_cloud(make_cloud):
+    """The usual flavors on exactly the ``KNOWN_HOSTS``."""
+    return add_known_hosts(make_cloud(n_hypervisors=0))

@@ -109,6 +109,7 @@ def test_command_modules_defer_the_rest_of_the_plugin():
         'osc_maxphysaddr.lazy',
         'osc_maxphysaddr.options',
         'osc_maxphysaddr.output',
+        'osc_maxphysaddr.planning',
         'osc_maxphysaddr.plugin',  # OSC's shell loads every plugin.py
         'osc_maxphysaddr.server',
         'osc_maxphysaddr.writes',

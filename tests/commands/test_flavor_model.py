@@ -1,23 +1,26 @@
 """The address-space model in the commands: GPUs, machine types, hosts.
 
-The numbers are the measured facts of the address-space issue: a 512 GiB
-q35/UEFI guest with four 128 GiB BARs loses a device at 42 bits and sees
-all four at 43; a 2 GiB guest needs 36 bits on q35 and 35 do on pc.
+The numbers are the measured facts (tests/facts.py): a 512 GiB q35/UEFI
+guest with four 128 GiB BARs loses a device at 42 bits and sees all four
+at 43; a 2 GiB guest needs 36 bits on q35 and 35 do on pc; a 1012 GiB pc
+guest needs 40 bits on Intel and 41 on AMD.
 """
 
 import os_traits
 import pytest
 
 from osc_maxphysaddr import core
+from tests import facts
 from tests.emulation import seed
 
 E = os_traits.COMPUTE_ADDRESS_SPACE_EMULATED
 P = os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH
 GIB = 1 << 30
+FAILS, NEEDS = str(facts.GPU_FAILS), str(facts.GPU_NEEDS)
 GPU_PLATFORM = {
     'machine_type': 'q35',
     'firmware': 'uefi',
-    'device_bars': {'h100': '128GiB'},
+    'device_bars': {'h100': f'{facts.H100_BAR >> 30}GiB'},
 }
 
 
@@ -27,11 +30,11 @@ def gpu_cloud(cloud, tmp_path, monkeypatch):
     seed.add_flavor(
         cloud.state,
         'gpu.4xh100',
-        ram=512 * 1024,
+        ram=facts.GPU_RAM_MIB,
         vcpus=64,
         disk=100,
         flavor_id='gpu4',
-        extra_specs={'pci_passthrough:alias': 'h100:4'},
+        extra_specs={'pci_passthrough:alias': f'h100:{facts.GPU_COUNT}'},
     )
     cloud.global_args = cloud.with_config(GPU_PLATFORM, tmp_path, monkeypatch)
     return cloud
@@ -45,17 +48,17 @@ def run(cloud, *args):
 
 def test_gpu_flavor_refused_at_42_names_43(gpu_cloud):
     result = run(
-        gpu_cloud, 'set', 'gpu.4xh100', '--mode', 'emulate', '--bits', '42'
+        gpu_cloud, 'set', 'gpu.4xh100', '--mode', 'emulate', '--bits', FAILS
     )
     assert result.code == 1
-    assert 'flavor gpu.4xh100 (gpu4): at 42 bits ' in result.err
+    assert f'flavor gpu.4xh100 (gpu4): at {FAILS} bits ' in result.err
     assert 'passed-through devices lose their BARs' in result.err
-    assert 'use 43 bits' in result.err
+    assert f'use {NEEDS} bits' in result.err
     assert gpu_cloud.writes() == []
     assert gpu_cloud.specs('gpu.4xh100') == {'pci_passthrough:alias': 'h100:4'}
 
 
-@pytest.mark.parametrize('bits', ['43', '46'])
+@pytest.mark.parametrize('bits', [NEEDS, '46'])
 def test_gpu_flavor_accepted_at_43_and_46(gpu_cloud, bits):
     result = run(
         gpu_cloud, 'set', 'gpu.4xh100', '--mode', 'emulate', '--bits', bits
@@ -71,16 +74,16 @@ def test_the_bar_size_can_come_from_the_option(cloud):
     seed.add_flavor(
         cloud.state,
         'gpu',
-        ram=512 * 1024,
+        ram=facts.GPU_RAM_MIB,
         flavor_id='gpu',
-        extra_specs={'pci_passthrough:alias': 'h100:4'},
+        extra_specs={'pci_passthrough:alias': f'h100:{facts.GPU_COUNT}'},
     )
     platform = ('--machine-type', 'q35', '--firmware', 'uefi')
     args = ('flavor', 'maxphysaddr', 'set', 'gpu', '--mode', 'emulate')
     refused = cloud.run(
-        *args, '--bits', '42', *platform, '--device-bar', 'h100=128G'
+        *args, '--bits', FAILS, *platform, '--device-bar', 'h100=128G'
     )
-    assert refused.code == 1 and 'use 43 bits' in refused.err
+    assert refused.code == 1 and f'use {NEEDS} bits' in refused.err
     # without a size the devices are not checked: a warning, and 42 passes
     unknown = cloud.run(*args, '--bits', '42', *platform)
     assert unknown.code == 0, unknown.err
@@ -199,7 +202,8 @@ def test_passthrough_hosts_count_where_the_guest_boots(
 
 
 def test_emulate_hosts_count_by_each_hosts_vendor(make_cloud):
-    # A 1012 GiB pc guest starts at 40 bits on Intel and needs 41 on AMD.
+    intel = facts.AMD_HOLE_INTEL_NEEDS
+    amd = facts.AMD_HOLE_AMD_NEEDS
     cloud = make_cloud(n_hypervisors=0)
     for i, vendor in enumerate(('Intel', 'AMD', 'Intel'), start=1):
         info = seed.libvirt_cpu_info(46)
@@ -208,23 +212,25 @@ def test_emulate_hosts_count_by_each_hosts_vendor(make_cloud):
     seed.add_flavor(
         cloud.state,
         'big',
-        ram=1012 * 1024,
+        ram=facts.AMD_HOLE_RAM_MIB,
         flavor_id='big',
-        extra_specs=core.Config('emulate', 41).extra_specs(),
+        extra_specs=core.Config('emulate', amd).extra_specs(),
     )
     data = cloud.run(
         'flavor', 'maxphysaddr', 'show', 'big', '-f', 'json'
     ).json()
     assert data['Status'] == 'ok' and data['Hosts'] == 3
-    # at 40 bits the diagnosis, reading no host, takes the stricter vendor
+    # at Intel's width the diagnosis, reading no host, takes the stricter
+    # vendor
     cloud.state.flavor_by_name('big').extra_specs.update(
-        core.Config('emulate', 40).extra_specs()
+        core.Config('emulate', intel).extra_specs()
     )
     data = cloud.run(
         'flavor', 'maxphysaddr', 'show', 'big', '-f', 'json'
     ).json()
-    assert data['Status'].startswith('error: ')
-    assert 'so the guest does not boot: use 41 bits' in data['Status']
+    errors = [p for p in data['Status'].split('; ') if p.startswith('error')]
+    assert len(errors) == 1
+    assert errors[0].endswith(f'so the guest does not boot: use {amd} bits')
     # while hypervisor list --flavor judges each host by its own vendor
     listed = cloud.run(
         'hypervisor', 'maxphysaddr', 'list', '--flavor', 'big', '-f', 'json'
@@ -247,20 +253,20 @@ def test_unknown_alias_is_a_warning_in_the_status(gpu_cloud):
 
 
 def test_explain_names_the_stricter_vendor(cloud):
-    # A 1012 GiB pc guest starts at 40 bits on Intel and needs 41 on AMD.
+    intel = facts.AMD_HOLE_INTEL_NEEDS
     seed.add_flavor(
         cloud.state,
         'big',
-        ram=1012 * 1024,
+        ram=facts.AMD_HOLE_RAM_MIB,
         flavor_id='big',
-        extra_specs=core.Config('emulate', 40).extra_specs(),
+        extra_specs=core.Config('emulate', intel).extra_specs(),
     )
     args = ('flavor', 'maxphysaddr', 'show', 'big', '--explain', '-f', 'json')
     data = cloud.run(*args).json()
     assert data['Platform'] == (
         'pc, bios, AMD CPU (the stricter of Intel and AMD)'
     )
-    assert data['Verdict'].startswith('40 bits: does not boot: ')
+    assert data['Verdict'].startswith(f'{intel} bits: does not boot: ')
     # the RAM above 4 GiB moved to 1 TiB, as QEMU does for AMD
     above = next(r for r in data['Layout'] if r['region'] == 'RAM above 4 GiB')
     assert above['start'] == 1 << 40

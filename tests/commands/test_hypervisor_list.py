@@ -1,11 +1,10 @@
 """``openstack hypervisor maxphysaddr list`` against the emulated cloud."""
 
-import json
-
 import os_traits
 import pytest
 
 from osc_maxphysaddr import core
+from tests.commands.conftest import hostnames
 from tests.emulation import seed
 
 E = os_traits.COMPUTE_ADDRESS_SPACE_EMULATED
@@ -20,30 +19,14 @@ def list_(cloud, *args, **kwargs):
     )
 
 
-def reported_bits(hyp):
-    """What the state says a host reports, read without the plugin."""
-    info = hyp.cpu_info
-    if isinstance(info, str):
-        try:
-            info = json.loads(info)
-        except ValueError:
-            return None
-    if not isinstance(info, dict):
-        return None
-    maxphysaddr = info.get('maxphysaddr')
-    if not isinstance(maxphysaddr, dict):
-        return None
-    bits = maxphysaddr.get('bits')
-    return bits if type(bits) is int else None
-
-
 def expected_rows(state):
+    """The rows of hosts seeded by ``seed.add_hypervisors``, as seeded."""
     return {
         hyp.uuid: (
             hyp.hypervisor_hostname,
             hyp.state,
             hyp.status,
-            reported_bits(hyp),
+            seed.seeded_bits(hyp.id),
             E in state.resource_providers[hyp.uuid].traits,
             P in state.resource_providers[hyp.uuid].traits,
         )
@@ -65,37 +48,49 @@ def as_rows(data):
     }
 
 
-def test_lists_every_host_of_3000_in_a_fixed_request_budget(make_cloud):
-    cloud = make_cloud(n_hypervisors=3000)
+def test_lists_every_host_in_a_fixed_request_budget(make_cloud):
+    # Pages of 5 (Nova's [api] max_limit): 12 hosts, and four more from
+    # the seed's mix: without maxphysaddr (32), disabled (40), down (50),
+    # malformed (97).
+    cloud = make_cloud(n_hypervisors=12, max_limit=5)
+    for i in (32, 40, 50, 97):
+        seed.add_hypervisors(cloud.state, 1, start=i)
     result = list_(cloud)
     assert result.code == 0, result.err
     data = result.json()
     assert as_rows(data) == expected_rows(cloud.state)
-    assert len(data) == 3000
-    # 3 full pages of 1,000, then the empty page after the last full one;
-    # traits: one Placement request per trait, whatever the host count
+    assert len(data) == 16
+    # 3 full pages of 5, then the last; traits: one Placement request per
+    # trait, whatever the host count
     hypervisor_pages = cloud.log.select('compute', 'GET')
     assert len(hypervisor_pages) == 4
     assert all(r.microversion == '2.87' for r in hypervisor_pages)
-    assert all(r.query.get('limit') == '1000' for r in hypervisor_pages)
     assert cloud.log.count('placement') == 2
     assert all(r.microversion == '1.18' for r in cloud.log.select('placement'))
-    # a mix of hosts: without maxphysaddr, malformed, down, disabled
-    assert any(row['Bits'] is None for row in data)
+    assert None in {row['Bits'] for row in data}
     assert {row['State'] for row in data} == {'up', 'down'}
     assert {row['Status'] for row in data} == {'enabled', 'disabled'}
 
 
-@pytest.mark.parametrize('n,pages', [(999, 1), (1000, 2), (1001, 2)])
+# Nova sends a next link after every full page: one more, empty, page.
+@pytest.mark.parametrize('n,pages', [(4, 1), (5, 2), (6, 2), (12, 3)])
 def test_every_page_is_followed(make_cloud, n, pages):
-    cloud = make_cloud(n_hypervisors=n)
+    cloud = make_cloud(n_hypervisors=n, max_limit=5)
     data = list_(cloud).json()
-    assert len(data) == n
+    assert [row['ID'] for row in data] == [
+        h.uuid for h in cloud.state.hypervisors
+    ]
     assert cloud.log.count('compute', 'GET') == pages
 
 
-def test_filters_never_change_the_request_count(make_cloud):
-    cloud = make_cloud(n_hypervisors=1200)
+def by_name(data):
+    return {row['Hypervisor Hostname'] for row in data}
+
+
+def test_filters_never_change_the_request_count(known_cloud):
+    # conftest.KNOWN_HOSTS, in pages of 5
+    cloud = known_cloud
+    cloud.state.config.max_limit = 5
     seed.add_flavor(
         cloud.state,
         'big',
@@ -105,44 +100,26 @@ def test_filters_never_change_the_request_count(make_cloud):
         flavor_id='big',
         extra_specs=core.Config('emulate', 46).extra_specs(),
     )
-    seed.add_hypervisor(
-        cloud.state,
-        5000,
-        cpu_info=seed.libvirt_cpu_info(48),
-        traits={E},
-        state_='down',
-    )
-    expected = expected_rows(cloud.state)
 
     data = list_(cloud, '--min-bits', '46').json()
-    assert set(as_rows(data)) == {
-        uuid
-        for uuid, row in expected.items()
-        if row[3] is not None and row[3] >= 46
-    }
+    assert by_name(data) == set(hostnames(1, 4, 6, 7, 8))
     baseline = cloud.log.counts()
 
     data = list_(cloud, '--mode', 'passthrough').json()
-    assert set(as_rows(data)) == {
-        uuid for uuid, row in expected.items() if row[5]
-    }
+    assert by_name(data) == set(hostnames(2, 4, 5, 6, 7))
     assert cloud.log.counts() == baseline
 
     data = list_(cloud, '--flavor', 'big').json()
-    # whatever the state: down and disabled hosts are listed too
-    assert set(as_rows(data)) == {
-        uuid
-        for uuid, row in expected.items()
-        if row[4] and row[3] is not None and row[3] >= 46
-    }
-    assert {row['State'] for row in data} == {'up', 'down'}
+    # whatever the state: down (6) and disabled (7) hosts are listed too
+    assert by_name(data) == set(hostnames(1, 6, 7))
     flavor_reads = cloud.log.count('compute', route='/flavors/big')
     assert flavor_reads == 1
     assert cloud.log.count('compute', route='/os-hypervisors/detail') == 2
     assert cloud.log.count('placement') == 2
 
 
-def test_flavor_filter_for_passthrough(cloud):
+def test_flavor_filter_for_passthrough(known_cloud):
+    cloud = known_cloud
     seed.add_flavor(
         cloud.state,
         'pt',
@@ -153,9 +130,8 @@ def test_flavor_filter_for_passthrough(cloud):
         extra_specs=core.Config('passthrough').extra_specs(),
     )
     data = list_(cloud, '--flavor', 'pt').json()
-    expected = expected_rows(cloud.state)
-    assert set(as_rows(data)) == {u for u, row in expected.items() if row[5]}
-    assert data  # the seeded mix has passthrough hosts
+    # the trait and a width to pass through (5 reports none)
+    assert by_name(data) == set(hostnames(2, 4, 6, 7))
 
 
 def test_a_flavor_in_error_is_reported_instead_of_a_list(cloud):
@@ -188,23 +164,21 @@ def test_a_flavor_not_configured_lists_every_host_and_says_so(cloud):
     assert 'not configured' not in everything.err
 
 
-@pytest.mark.parametrize(
-    'specs',
-    [
-        {core.MODE_KEY: ' emulate', core.BITS_KEY: '42'},
-        {core.MODE_KEY: 'emulate', core.BITS_KEY: '42', E_KEY: 'forbidden'},
-        {core.MODE_KEY: 'passthrough', core.CAPABILITY_KEY: '>= x'},
-    ],
-)
-def test_a_flavor_nova_cannot_schedule_is_refused(cloud, specs):
+def test_a_flavor_nova_cannot_schedule_is_refused(cloud):
+    # which flavors Nova cannot schedule: tests/unit/test_core.py
+    specs = {core.MODE_KEY: 'emulate', core.BITS_KEY: '42', E_KEY: 'forbidden'}
     cloud.state.flavor_by_name('m1.small').extra_specs.update(specs)
     result = list_(cloud, '--flavor', 'm1.small')
     assert result.code == 1
-    assert 'cannot be scheduled as written' in result.err
+    assert result.err.splitlines() == [
+        'Flavor m1.small (2) cannot be scheduled as written: '
+        + core.diagnose(specs).status
+    ]
     assert result.out == ''
 
 
-def test_flavor_filter_reads_the_specs_as_nova_does(cloud):
+def test_flavor_filter_reads_the_specs_as_nova_does(known_cloud):
+    cloud = known_cloud
     flavor = cloud.state.flavor_by_name('m1.small')
     flavor.extra_specs.update({core.MODE_KEY: 'emulate', core.BITS_KEY: '43'})
     exact = list_(cloud, '--flavor', 'm1.small').json()
@@ -215,15 +189,7 @@ def test_flavor_filter_reads_the_specs_as_nova_does(cloud):
     )
     loose = list_(cloud, '--flavor', 'm1.small').json()
     assert loose == exact
-    expected = {
-        uuid
-        for uuid, (*_, bits, emulated, _pt) in expected_rows(
-            cloud.state
-        ).items()
-        if emulated and bits is not None and bits >= 43
-    }
-    assert expected  # the seeded mix has such hosts
-    assert set(as_rows(exact)) == expected
+    assert by_name(exact) == set(hostnames(1, 6, 7))
 
 
 def test_hosts_without_or_with_broken_cpu_info_have_no_bits(cloud):
@@ -253,13 +219,15 @@ def test_cpu_info_is_read_whatever_the_users_microversion(cloud, version):
 
 @pytest.mark.parametrize('max_version', ['2.52', '2.25'])
 def test_old_clouds_match_traits_by_hostname(make_cloud, max_version):
-    cloud = make_cloud(n_hypervisors=1001, compute_max_version=max_version)
+    cloud = make_cloud(
+        n_hypervisors=12, compute_max_version=max_version, max_limit=5
+    )
     result = list_(cloud)
     assert result.code == 0, result.err
     data = result.json()
     by_name = {row['Hypervisor Hostname']: row for row in data}
     expected = expected_rows(cloud.state)
-    assert len(data) == 1001
+    assert len(data) == 12
     for hyp in cloud.state.hypervisors:
         row = by_name[hyp.hypervisor_hostname]
         assert row['ID'] == hyp.id  # integer ids before 2.53
@@ -271,7 +239,7 @@ def test_old_clouds_match_traits_by_hostname(make_cloud, max_version):
     if max_version == '2.25':  # no paging before 2.33
         assert len(pages) == 1 and 'limit' not in pages[0].query
     else:
-        assert len(pages) == 2
+        assert len(pages) == 3
 
 
 def test_without_placement_the_list_works_and_traits_are_unknown(make_cloud):

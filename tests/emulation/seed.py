@@ -109,6 +109,14 @@ def add_flavors(state: CloudState, m: int) -> list[Flavor]:
     ]
 
 
+def seeded_bits(i: int) -> int | None:
+    """The width the ``i``-th host of :func:`add_hypervisors` was seeded
+    with: None for the hosts seeded without one or with a malformed one."""
+    if i % 97 == 0 or i % 32 == 0:
+        return None
+    return BITS[i % len(BITS)]
+
+
 def _cpu_info_for(i: int) -> dict[str, Any] | str | None:
     if i % 97 == 0:
         info = libvirt_cpu_info(None)
@@ -118,7 +126,7 @@ def _cpu_info_for(i: int) -> dict[str, Any] | str | None:
         return info
     if i % 32 == 0:
         return libvirt_cpu_info(None)
-    return libvirt_cpu_info(BITS[i % len(BITS)])
+    return libvirt_cpu_info(seeded_bits(i))
 
 
 def _traits_for(i: int) -> set[str]:

@@ -24,6 +24,7 @@ import sys
 import pytest
 
 from tests.functional.cloud import cloud as cloud_mod
+from tests.functional.cloud import configs
 from tests.functional.cloud import layout as lay
 from tests.functional.cloud import venv
 
@@ -33,7 +34,7 @@ DEFAULT_HOSTS = 300
 # plugin installed there (e.g. by tox) is the one under test.
 OPENSTACK = pathlib.Path(sys.executable).parent / 'openstack'
 COMMAND_TIMEOUT = 300
-NOVA_PAGE = 1000  # Nova's [api] max_limit: hypervisors per page
+NOVA_PAGE = configs.NOVA_MAX_LIMIT  # Nova's [api] max_limit: items per page
 
 
 @dataclasses.dataclass

@@ -138,10 +138,12 @@ def test_the_conflict_verdict_and_the_hosts_of_a_pair(devcloud, make_image):
         pair = devcloud.openstack_json(
             'flavor', 'maxphysaddr', 'show', flavor.id, '--image', image['id']
         )  # fmt: skip
-        assert pair['Status'].startswith('error: ')
-        assert "hw:maxphysaddr_mode is 'emulate'" in pair['Status']
-        assert "hw_maxphysaddr_mode is 'passthrough'" in pair['Status']
-        assert 'FlavorImageConflict' in pair['Status']
+        assert pair['Status'] == (
+            "error: the flavor's hw:maxphysaddr_mode is 'emulate' and the "
+            "image's hw_maxphysaddr_mode is 'passthrough': Nova accepts the "
+            'boot, then its scheduler raises FlavorImageConflict and the '
+            'server ends in ERROR'
+        )
         assert pair['Hosts'] is None
 
         maxphysaddr(devcloud, 'set', image['id'], '--mode', 'emulate',

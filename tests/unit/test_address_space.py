@@ -33,6 +33,7 @@ from osc_maxphysaddr.core.qemu import VENDORS
 from osc_maxphysaddr.core.specs import MAX_BITS
 from osc_maxphysaddr.core.specs import MIN_BITS
 from osc_maxphysaddr.core.specs import MaxphysaddrError
+from tests import facts
 
 MIB = 1 << 20
 GIB = 1 << 30
@@ -128,11 +129,11 @@ def test_amd_relocation_starts_where_the_layout_reaches_the_ht_hole():
 @pytest.mark.parametrize(
     ('machine', 'vendor', 'ram_mib', 'needs'),
     [
-        # the measurements
-        (Q35, INTEL, 2 * G, 36),
-        (PC, INTEL, 2 * G, 33),
-        (PC, INTEL, 1012 * G, 40),
-        (PC, AMD, 1012 * G, 41),
+        # the measured facts (tests/facts.py)
+        (Q35, INTEL, facts.SMALL_RAM_MIB, facts.SMALL_Q35_NEEDS),
+        (PC, INTEL, facts.SMALL_RAM_MIB, facts.SMALL_PC_NEEDS),
+        (PC, INTEL, facts.AMD_HOLE_RAM_MIB, facts.AMD_HOLE_INTEL_NEEDS),
+        (PC, AMD, facts.AMD_HOLE_RAM_MIB, facts.AMD_HOLE_AMD_NEEDS),
         (Q35, INTEL, 4 * 1024 * G, 43),
     ],
 )
@@ -144,6 +145,33 @@ def test_qemu_starts_from_the_smallest_width_above_its_layout(
     assert qemu.qemu_starts(layout, needs)
     guest = a.Guest(ram_mib, machine, vendor)
     assert min_bits(guest) == needs
+
+
+def test_the_facts_are_points_realqemu_measures():
+    # tests/facts.py says where each fact was measured: keep it true.
+    from tests.realqemu import test_ovmf_bars
+    from tests.realqemu import test_qemu_start
+
+    def measured(ram_mib, machine, vendor):
+        # a grid point whose highest address (what decides) is the same
+        top = a.qemu_layout(ram_mib, machine, vendor).max_used_gpa
+        return any(
+            a.qemu_layout(ram, machine, vendor).max_used_gpa == top
+            for ram in test_qemu_start.RAM_MIB
+        )
+
+    assert measured(facts.SMALL_RAM_MIB, Q35, INTEL)
+    assert measured(facts.SMALL_RAM_MIB, PC, INTEL)
+    assert facts.AMD_HOLE_RAM_MIB in test_qemu_start.RAM_MIB
+    gpu = (
+        facts.GPU_RAM_MIB,
+        (facts.H100_BAR,) * facts.GPU_COUNT,
+    )
+    cases = {
+        c.bits: c for c in test_ovmf_bars.CASES if (c.ram_mib, c.bars) == gpu
+    }
+    assert set(cases) >= {facts.GPU_FAILS, facts.GPU_NEEDS}
+    assert facts.GPU_FAILS == facts.GPU_NEEDS - 1
 
 
 def test_32_bits_is_a_width_like_any_other():
@@ -257,7 +285,16 @@ H100 = 128 * GIB
     ('guest', 'needs'),
     [
         # the "done when" cases
-        (a.Guest(512 * G, Q35, INTEL, UEFI, (H100,) * 4), 43),
+        (
+            a.Guest(
+                facts.GPU_RAM_MIB,
+                Q35,
+                INTEL,
+                UEFI,
+                (facts.H100_BAR,) * facts.GPU_COUNT,
+            ),
+            facts.GPU_NEEDS,
+        ),
         (a.Guest(512 * G, Q35, INTEL, UEFI, (H100,) * 3), 42),
         (a.Guest(2 * G, Q35), 36),
         (a.Guest(2 * G, PC), 33),

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from osc_maxphysaddr import core
+from tests import facts
 
 GIB = 1 << 30
 ALIAS = core.PCI_ALIAS_KEY
@@ -74,41 +75,45 @@ def test_a_malformed_alias_is_reported_not_raised():
     ]
 
 
-# Measured facts of the address-space issue.
+# The measured facts (tests/facts.py).
 GPU = core.guest_context(
-    512 * 1024,
-    {ALIAS: 'h100:4'},
-    core.Platform(core.Q35, core.UEFI, {'h100': 128 * GIB}),
+    facts.GPU_RAM_MIB,
+    {ALIAS: f'h100:{facts.GPU_COUNT}'},
+    core.Platform(core.Q35, core.UEFI, {'h100': facts.H100_BAR}),
 )
 
 
 def test_the_four_gpu_guest_needs_43_bits():
-    assert not GPU.boots(42)
-    assert GPU.boots(43) and GPU.boots(46)
-    found = core.width_finding(GPU, 42)
+    assert not GPU.boots(facts.GPU_FAILS)
+    assert GPU.boots(facts.GPU_NEEDS) and GPU.boots(46)
+    found = core.width_finding(GPU, facts.GPU_FAILS)
     assert found.code == 'devices-lose-bars'
-    assert found.message.endswith(': use 43 bits')
-    assert core.width_finding(GPU, 43) is None
+    assert found.message.endswith(f': use {facts.GPU_NEEDS} bits')
+    assert core.width_finding(GPU, facts.GPU_NEEDS) is None
 
 
 def test_a_small_q35_guest_needs_36_bits_and_pc_35():
-    q35 = core.guest_context(2048, {}, core.Platform(core.Q35))
-    pc = core.guest_context(2048, {}, core.Platform())
-    found = core.width_finding(q35, 35)
+    ram, fails = facts.SMALL_RAM_MIB, facts.SMALL_Q35_FAILS
+    q35 = core.guest_context(ram, {}, core.Platform(core.Q35))
+    pc = core.guest_context(ram, {}, core.Platform())
+    found = core.width_finding(q35, fails)
     assert found.code == 'qemu-does-not-start'
-    assert found.message.endswith('so the guest does not boot: use 36 bits')
-    assert core.width_finding(pc, 35) is None
+    assert found.message.endswith(
+        f'so the guest does not boot: use {facts.SMALL_Q35_NEEDS} bits'
+    )
+    assert core.width_finding(pc, fails) is None
 
 
 def test_vendor_none_is_the_stricter_of_intel_and_amd():
-    near_1tib = core.guest_context(1012 * 1024, {}, core.Platform())
-    assert near_1tib.boots(40, core.INTEL)
-    assert not near_1tib.boots(40, core.AMD)
-    assert not near_1tib.boots(40)
-    vendor, verdict = near_1tib.judge(40)
+    intel, amd = facts.AMD_HOLE_INTEL_NEEDS, facts.AMD_HOLE_AMD_NEEDS
+    near_1tib = core.guest_context(facts.AMD_HOLE_RAM_MIB, {}, core.Platform())
+    assert near_1tib.boots(intel, core.INTEL)
+    assert not near_1tib.boots(intel, core.AMD)
+    assert not near_1tib.boots(intel)
+    vendor, verdict = near_1tib.judge(intel)
     assert vendor == core.AMD and not verdict.starts
-    assert near_1tib.min_bits() == 41
-    assert near_1tib.min_bits(vendor=core.INTEL) == 40
+    assert near_1tib.min_bits() == amd
+    assert near_1tib.min_bits(vendor=core.INTEL) == intel
 
 
 @given(

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from osc_maxphysaddr import core
+from tests import facts
 
 E = os_traits.COMPUTE_ADDRESS_SPACE_EMULATED
 P = os_traits.COMPUTE_ADDRESS_SPACE_PASSTHROUGH
@@ -81,28 +82,20 @@ def test_auto_bits_needs_a_reporting_host(hosts):
         )
     )
 )
-def test_auto_bits_keeps_every_eligible_host(rows):
+def test_auto_bits_writes_a_width_every_pooled_host_takes(rows):
+    # Which hosts are in the pool: the tables above; here, that the width
+    # chosen is the pool's lowest and every pooled host takes the flavor.
     hosts = [host(b, t, s, st_) for b, t, s, st_ in rows]
-    # The hosts --bits auto may choose for: available, EMULATED, and a
-    # width QEMU accepts (a host may report garbage).
-    eligible = [
-        h
-        for h in hosts
-        if h.available
-        and E in h.traits
-        and h.bits is not None
-        and core.MIN_BITS <= h.bits <= core.MAX_BITS
-    ]
+    pool = core.auto_pool(hosts)
     try:
         bits = core.auto_bits(hosts)
     except core.MaxphysaddrError:
-        assert not eligible
+        assert not pool
         return
     # The width itself is one QEMU accepts: Config raises otherwise.
     written = requirement(core.Config('emulate', bits).extra_specs())
-    assert bits == min(h.bits for h in eligible)
-    # ... and every eligible host can take the flavor.
-    assert all(written.admits(h) for h in eligible)
+    assert bits == min(h.bits for h in pool)
+    assert all(written.admits(h) for h in pool)
 
 
 def test_takers():
@@ -140,30 +133,34 @@ def test_auto_bits_ignores_widths_qemu_cannot_take():
 
 
 # Measured: a 1012 GiB pc guest starts at 40 bits on Intel, 41 on AMD.
-AMD_HOLE = guest(core.guest_context(1012 * 1024, {}, core.Platform()))
+AMD_HOLE = guest(
+    core.guest_context(facts.AMD_HOLE_RAM_MIB, {}, core.Platform())
+)
+INTEL_NEEDS = facts.AMD_HOLE_INTEL_NEEDS
+AMD_NEEDS = facts.AMD_HOLE_AMD_NEEDS
 
 
 def test_auto_bits_climbs_for_every_admitted_host_whatever_its_state():
     unknown = [host(40), host(46)]  # vendor None: Intel and AMD alike
-    assert core.auto_bits(unknown, AMD_HOLE) == 41
+    assert core.auto_bits(unknown, AMD_HOLE) == AMD_NEEDS
     intel_vendor = [
         core.Host(h.bits, h.traits, h.state, h.status, core.INTEL)
         for h in unknown
     ]
-    assert core.auto_bits(intel_vendor, AMD_HOLE) == 40
+    assert core.auto_bits(intel_vendor, AMD_HOLE) == INTEL_NEEDS
     amd_down = core.Host(46, frozenset((E,)), 'down', 'enabled', core.AMD)
-    assert core.auto_bits(intel_vendor + [amd_down], AMD_HOLE) == 41
+    assert core.auto_bits(intel_vendor + [amd_down], AMD_HOLE) == AMD_NEEDS
     # a host the scheduler would not admit does not count
     amd_other = core.Host(46, frozenset((P,)), 'up', 'enabled', core.AMD)
-    assert core.auto_bits(intel_vendor + [amd_other], AMD_HOLE) == 40
+    assert core.auto_bits(intel_vendor + [amd_other], AMD_HOLE) == INTEL_NEEDS
 
 
 def test_auto_bits_refuses_only_when_no_width_up_to_the_widest_works():
     intel_39 = core.Host(39, frozenset((E,)), vendor=core.INTEL)
-    with pytest.raises(core.MaxphysaddrError, match='needs 40 bits'):
+    with pytest.raises(core.MaxphysaddrError, match=f'needs {INTEL_NEEDS} '):
         core.auto_bits([intel_39], AMD_HOLE)
     amd_39 = core.Host(39, frozenset((E,)), vendor=core.AMD)
-    with pytest.raises(core.MaxphysaddrError, match='needs 41 bits'):
+    with pytest.raises(core.MaxphysaddrError, match=f'needs {AMD_NEEDS} '):
         core.auto_bits([intel_39, amd_39], AMD_HOLE)
 
 

@@ -22,6 +22,10 @@ COMPUTE_RPC_RESPONSE_TIMEOUT = 60
 #: move to another port between runs.
 CELL_TRANSPORT_TEMPLATE = '{scheme}://{username}:{password}@{hostname}:{port}/'
 SERVICE_DOWN_TIME = 10 * 365 * 24 * 3600
+# [api] max_limit, the most items one GET of a Nova collection returns
+# (hypervisors, servers; nova/api/openstack/common.py): 1,000 by default,
+# small here so that the seeded hosts take several pages.
+NOVA_MAX_LIMIT = 100
 
 
 def url(ports, service):
@@ -123,7 +127,7 @@ def nova_conf(layout, ports, compute=False):
     return _ini(
         {
             'DEFAULT': default,
-            'api': {'auth_strategy': 'keystone'},
+            'api': {'auth_strategy': 'keystone', 'max_limit': NOVA_MAX_LIMIT},
             'api_database': {'connection': layout.db_url('nova_api')},
             'database': {'connection': layout.db_url('nova_cell1')},
             'keystone_authtoken': _authtoken(ports, 'nova'),
