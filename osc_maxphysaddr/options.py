@@ -32,6 +32,7 @@ CONFIG_KEYS = (
     'machine_type',
     'firmware',
     'cpu_mode',
+    'virt_type',
     'device_bars',
     'seabios_version',
 )
@@ -72,10 +73,12 @@ cpu_mode``: with ``host-passthrough`` an emulate guest gets its host's
 width, not its own (measured with libvirt 9.0 and QEMU 7.2; see the
 guide). They come from the ``maxphysaddr:`` section of the cloud's entry
 in ``clouds.yaml`` (``machine_type``, ``firmware``, ``cpu_mode``,
-``device_bars: {alias: size}``); ``--machine-type``, ``--firmware``,
-``--cpu-mode`` and ``--device-bar`` override it. Without either, Nova's
-defaults: machine type ``pc``, firmware ``bios``, CPU mode
-``host-model``. Device BARs are checked for both firmwares: OVMF's
+``virt_type``, ``device_bars: {alias: size}``); ``--machine-type``,
+``--firmware``, ``--cpu-mode``, ``--virt-type`` and ``--device-bar``
+override it. Without either, Nova's defaults: machine type ``pc``, firmware
+``bios``, CPU mode ``host-model``, virt type ``kvm`` (under ``qemu``, TCG,
+a passthrough guest gets QEMU's 40 bits). Device BARs are checked for both
+firmwares: OVMF's
 64-bit window for ``uefi``; for ``bios`` where each SeaBIOS version puts
 them (1.16.2 and older, 1.16.3, 1.17.0 and later; all of them unless
 ``seabios_version`` in ``clouds.yaml`` names the hosts'). With a flavor
@@ -208,6 +211,14 @@ def add_platform_options(parser: argparse.ArgumentParser) -> None:
         "host's width",
     )
     group.add_argument(
+        '--virt-type',
+        metavar='<virt-type>',
+        choices=core.VIRT_TYPES,
+        help="The compute nodes' [libvirt]virt_type: kvm or qemu (TCG) "
+        "(default: clouds.yaml, else kvm, Nova's default); under qemu a "
+        "passthrough guest gets QEMU's 40 bits",
+    )
+    group.add_argument(
         '--device-bar',
         metavar='<alias=size>',
         action='append',
@@ -230,6 +241,7 @@ def platform(conn: Any, parsed_args: argparse.Namespace) -> core.Platform:
         machine=parsed_args.machine_type,
         firmware=parsed_args.firmware,
         cpu_mode=parsed_args.cpu_mode,
+        virt_type=parsed_args.virt_type,
         device_bars=parsed_args.device_bar,
     )
 
@@ -270,6 +282,7 @@ def platform_from(
     firmware: str | None = None,
     cpu_mode: str | None = None,
     device_bars: Sequence[str] = (),
+    virt_type: str | None = None,
 ) -> core.Platform:
     """The platform from a ``maxphysaddr:`` config section and options.
 
@@ -302,6 +315,10 @@ def platform_from(
         cpu_mode = _choice(
             section['cpu_mode'], core.CPU_MODES, _where('cpu_mode')
         )
+    if virt_type is None and 'virt_type' in section:
+        virt_type = _choice(
+            section['virt_type'], core.VIRT_TYPES, _where('virt_type')
+        )
     configured = section.get('device_bars') or {}
     if not isinstance(configured, Mapping):
         raise core.MaxphysaddrError(
@@ -325,5 +342,6 @@ def platform_from(
         firmware=firmware or core.DEFAULT_FIRMWARE,
         device_bars=bars,
         cpu_mode=cpu_mode or core.DEFAULT_CPU_MODE,
+        virt_type=virt_type or core.DEFAULT_VIRT_TYPE,
         seabios=seabios,
     )

@@ -52,9 +52,14 @@ from osc_maxphysaddr.core.findings import Rule
 from osc_maxphysaddr.core.guest import CPU_MODES
 from osc_maxphysaddr.core.guest import CUSTOM
 from osc_maxphysaddr.core.guest import DEFAULT_CPU_MODE
+from osc_maxphysaddr.core.guest import DEFAULT_VIRT_TYPE
 from osc_maxphysaddr.core.guest import HOST_MODEL
 from osc_maxphysaddr.core.guest import HOST_PASSTHROUGH
+from osc_maxphysaddr.core.guest import KVM
 from osc_maxphysaddr.core.guest import PCI_ALIAS_KEY
+from osc_maxphysaddr.core.guest import TCG
+from osc_maxphysaddr.core.guest import TCG_BITS
+from osc_maxphysaddr.core.guest import VIRT_TYPES
 from osc_maxphysaddr.core.guest import GuestContext
 from osc_maxphysaddr.core.guest import Platform
 from osc_maxphysaddr.core.guest import Region
@@ -174,6 +179,11 @@ __all__ = [
     'CPU_MODES',
     'CUSTOM',
     'DEFAULT_CPU_MODE',
+    'DEFAULT_VIRT_TYPE',
+    'KVM',
+    'TCG',
+    'TCG_BITS',
+    'VIRT_TYPES',
     'HOST_MODEL',
     'HOST_PASSTHROUGH',
     'PCI_ALIAS_KEY',

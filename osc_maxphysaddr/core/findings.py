@@ -172,6 +172,13 @@ RULES = {
             "report at least {bits}, and the guest's width follows the host "
             'it starts on',
         ),
+        Rule(
+            'passthrough-under-tcg',
+            WARNING,
+            'under [libvirt] virt_type = qemu (TCG) QEMU ignores '
+            "host-phys-bits, so the guest gets QEMU's {bits} bits, not its "
+            "host's width (measured)",
+        ),
         # Nova's ResourceRequest reads resources<N>: and trait<N>: (and
         # named suffixes) as request groups of their own, each satisfied by
         # one resource provider, with group_policy; the plugin only reads

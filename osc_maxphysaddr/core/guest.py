@@ -56,6 +56,16 @@ HOST_MODEL = 'host-model'
 CUSTOM = 'custom'
 CPU_MODES = (HOST_PASSTHROUGH, HOST_MODEL, CUSTOM)
 DEFAULT_CPU_MODE = HOST_MODEL
+#: Nova's ``[libvirt]virt_type``: KVM, or QEMU's own emulation (TCG).
+KVM = 'kvm'
+TCG = 'qemu'
+VIRT_TYPES = (KVM, TCG)
+DEFAULT_VIRT_TYPE = KVM
+#: The width a guest gets under TCG with ``host-phys-bits=on``: QEMU
+#: applies host-phys-bits in host_cpu_realizefn (target/i386/host-cpu.c),
+#: which only KVM calls, so the CPU keeps TCG_PHYS_ADDR_BITS (measured:
+#: the guide's "Booted through Nova").
+TCG_BITS = 40
 
 
 def parse_aliases(value: str) -> tuple[tuple[str, int], ...]:
@@ -84,8 +94,9 @@ class Platform:
     firmware: str = DEFAULT_FIRMWARE
     #: alias -> BAR size in bytes
     device_bars: Mapping[str, int] = dataclasses.field(default_factory=dict)
-    #: Nova's ``[libvirt]cpu_mode`` on the compute nodes
+    #: Nova's ``[libvirt]cpu_mode`` and ``virt_type`` on the compute nodes
     cpu_mode: str = DEFAULT_CPU_MODE
+    virt_type: str = DEFAULT_VIRT_TYPE
     #: the SeaBIOS version of every host, or None: any (the stricter rule)
     seabios: tuple[int, ...] | None = None
 
@@ -222,32 +233,44 @@ def width_finding(
     )
 
 
-def width_follows_host(mode: str | None, cpu_mode: str) -> bool:
+def width_follows_host(
+    mode: str | None, cpu_mode: str, virt_type: str = DEFAULT_VIRT_TYPE
+) -> bool:
     """Whether a guest in ``mode`` gets its host's width, not its own.
 
-    Passthrough always does: libvirt writes ``host-phys-bits=on`` on every
-    CPU mode and QEMU honours it under KVM. So does emulate on
+    Only under KVM (TCG has no host-passthrough and ignores
+    ``host-phys-bits``: :data:`TCG_BITS`). Passthrough always does there:
+    libvirt writes ``host-phys-bits=on`` on every CPU mode. So does emulate
+    on
     ``[libvirt]cpu_mode = host-passthrough``: libvirt 9.0 writes
     ``-cpu host,...,phys-bits=N`` without ``host-phys-bits=off``, and
     QEMU 7.2's ``host`` CPU model turns ``host-phys-bits`` on, so N is
     ignored (measured with Debian 12's libvirt 9.0 and QEMU 7.2 under KVM;
     the guide's platform section has the table).
     """
+    if virt_type != KVM:
+        return False
     return mode == PASSTHROUGH or (
         mode == EMULATE and cpu_mode == HOST_PASSTHROUGH
     )
 
 
 def guest_width(
-    mode: str | None, bits: int | None, cpu_mode: str, host_bits: int | None
+    mode: str | None,
+    bits: int | None,
+    cpu_mode: str,
+    host_bits: int | None,
+    virt_type: str = DEFAULT_VIRT_TYPE,
 ) -> int | None:
     """The width a guest in ``mode`` at ``bits`` gets on a host.
 
     None when it is unknown: no mode (QEMU's default), or a width that
     follows a host that reports none.
     """
-    if width_follows_host(mode, cpu_mode):
+    if width_follows_host(mode, cpu_mode, virt_type):
         return host_bits
+    if mode == PASSTHROUGH:
+        return TCG_BITS  # not KVM: host-phys-bits is ignored
     return bits if mode == EMULATE else None
 
 
@@ -264,13 +287,18 @@ def model_findings(
     """
     errors = []
     warnings = []
-    if mode == EMULATE and bits is not None:
-        if width_follows_host(mode, context.platform.cpu_mode):
-            warnings.append(finding('emulate-width-follows-host', bits=bits))
-        else:
-            too_few = width_finding(context, bits)
-            if too_few is not None:
-                errors.append(too_few)
+    platform = context.platform
+    follows = width_follows_host(mode, platform.cpu_mode, platform.virt_type)
+    if mode == PASSTHROUGH and platform.virt_type != KVM:
+        # the width is known: QEMU's own under TCG
+        warnings.append(finding('passthrough-under-tcg', bits=TCG_BITS))
+        bits = TCG_BITS
+    if mode == EMULATE and bits is not None and follows:
+        warnings.append(finding('emulate-width-follows-host', bits=bits))
+    elif bits is not None and not follows:
+        too_few = width_finding(context, bits)
+        if too_few is not None:
+            errors.append(too_few)
     return errors, warnings + device_findings(context)
 
 

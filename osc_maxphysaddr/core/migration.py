@@ -89,7 +89,11 @@ def server_verdict(
     if ram_mib is not None:
         context = guest_context(ram_mib, flavor_specs, platform)
     verdict = diagnose_pair(
-        flavor_specs, image_properties, context, platform.cpu_mode
+        flavor_specs,
+        image_properties,
+        context,
+        platform.cpu_mode,
+        platform.virt_type,
     )
     if not image_visible:
         verdict = dataclasses.replace(

@@ -34,6 +34,7 @@ from osc_maxphysaddr.core.findings import Finding
 from osc_maxphysaddr.core.findings import Judged
 from osc_maxphysaddr.core.findings import finding
 from osc_maxphysaddr.core.guest import DEFAULT_CPU_MODE
+from osc_maxphysaddr.core.guest import DEFAULT_VIRT_TYPE
 from osc_maxphysaddr.core.guest import GuestContext
 from osc_maxphysaddr.core.guest import guest_width
 from osc_maxphysaddr.core.guest import model_findings
@@ -83,13 +84,14 @@ class PairVerdict(Judged):
     #: the guest the model judged: the flavor's on the image's platform
     #: (None: not judged, e.g. an image platform the model does not know)
     context: GuestContext | None = None
-    #: the compute nodes' ``[libvirt]cpu_mode``
+    #: the compute nodes' ``[libvirt]cpu_mode`` and ``virt_type``
     cpu_mode: str = DEFAULT_CPU_MODE
+    virt_type: str = DEFAULT_VIRT_TYPE
 
     @property
     def width_follows_host(self) -> bool:
         """Whether the guest gets its host's width instead of its own."""
-        return width_follows_host(self.mode, self.cpu_mode)
+        return width_follows_host(self.mode, self.cpu_mode, self.virt_type)
 
     @property
     def unchecked(self) -> bool:
@@ -99,7 +101,9 @@ class PairVerdict(Judged):
 
     def width_on(self, host_bits: int | None) -> int | None:
         """The width the guest sees on a host that reports ``host_bits``."""
-        return guest_width(self.mode, self.bits, self.cpu_mode, host_bits)
+        return guest_width(
+            self.mode, self.bits, self.cpu_mode, host_bits, self.virt_type
+        )
 
 
 def mode_conflict(
@@ -126,6 +130,7 @@ def diagnose_pair(
     image_props: Mapping[str, Any] | None = None,
     context: GuestContext | None = None,
     cpu_mode: str | None = None,
+    virt_type: str | None = None,
 ) -> PairVerdict:
     """The verdict of booting a flavor with an image (None: with none).
 
@@ -142,7 +147,9 @@ def diagnose_pair(
     model_errors: list[Finding] = []
     if context is not None:
         cpu_mode = context.platform.cpu_mode
+        virt_type = context.platform.virt_type
     cpu_mode = cpu_mode or DEFAULT_CPU_MODE
+    virt_type = virt_type or DEFAULT_VIRT_TYPE
     flavor = diagnose(flavor_specs)
     image = diagnose_image(image_props)
     flavor_mode = flavor.mode if flavor.mode in MODES else None
@@ -232,6 +239,7 @@ def diagnose_pair(
             bits,
             context,
             cpu_mode,
+            virt_type,
         )
     return PairVerdict(
         flavor=flavor,
@@ -247,6 +255,7 @@ def diagnose_pair(
         requirement=requirement,
         context=context,
         cpu_mode=cpu_mode,
+        virt_type=virt_type,
     )
 
 

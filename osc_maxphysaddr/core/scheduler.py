@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 from osc_maxphysaddr.core.extra_specs_ops import capability_matches
 from osc_maxphysaddr.core.guest import DEFAULT_CPU_MODE
+from osc_maxphysaddr.core.guest import DEFAULT_VIRT_TYPE
 from osc_maxphysaddr.core.guest import GuestContext
 from osc_maxphysaddr.core.guest import guest_width
 from osc_maxphysaddr.core.guest import width_follows_host
@@ -52,6 +53,7 @@ class HostRequirement:
     bits: int | None = None
     context: GuestContext | None = None
     cpu_mode: str = DEFAULT_CPU_MODE
+    virt_type: str = DEFAULT_VIRT_TYPE
     # (width, vendor) -> boots: a judgement costs about 40 µs, and
     # ``flavor maxphysaddr list`` asks for every host of every flavor (200
     # flavors on 5,000 hosts would spend 40 s judging the same few pairs).
@@ -73,7 +75,9 @@ class HostRequirement:
 
     def width_on(self, host: Host) -> int | None:
         """The width the guest gets on the host (None: unknown)."""
-        return guest_width(self.mode, self.bits, self.cpu_mode, host.bits)
+        return guest_width(
+            self.mode, self.bits, self.cpu_mode, host.bits, self.virt_type
+        )
 
     def boots(self, host: Host) -> bool:
         """Whether the guest boots on the host at the width it gets there.
@@ -85,7 +89,7 @@ class HostRequirement:
         """
         if self.mode is None:
             return True
-        follows = width_follows_host(self.mode, self.cpu_mode)
+        follows = width_follows_host(self.mode, self.cpu_mode, self.virt_type)
         if follows and host.bits is None:
             return False
         if self.context is None:
@@ -133,6 +137,7 @@ class HostRequirement:
             self.mode,
             self.bits,
             self.cpu_mode,
+            self.virt_type,
             guest,
         )
 
@@ -212,7 +217,9 @@ def auto_width(hosts: Sequence[Host], context: GuestContext) -> AutoWidth:
     Raises :class:`NoReportingHost` or :class:`NoWidthBoots`.
     """
     guest = HostRequirement(
-        context=context, cpu_mode=context.platform.cpu_mode
+        context=context,
+        cpu_mode=context.platform.cpu_mode,
+        virt_type=context.platform.virt_type,
     )
     bits = auto_bits(hosts, guest)
     return AutoWidth(bits, len(takers(guest.at_bits(bits), hosts) or ()))
@@ -240,7 +247,9 @@ def auto_bits(
         at = requirement.at_bits(bits)
         if all(at.boots(h) for h in hosts if at.scheduled(h)):
             return bits
-    follows = width_follows_host(EMULATE, requirement.cpu_mode)
+    follows = width_follows_host(
+        EMULATE, requirement.cpu_mode, requirement.virt_type
+    )
     needed = None
     if not follows and requirement.context is not None:
         # What the guest needs on the CPUs of the hosts it could land on.

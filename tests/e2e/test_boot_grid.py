@@ -26,6 +26,7 @@ import uuid
 
 import pytest
 
+from osc_maxphysaddr import core
 from tests.e2e import conftest
 from tests.e2e import guest
 
@@ -37,6 +38,8 @@ NO_VALID_HOST = 'No valid host'
 #: How the plugin's status says the width does not reach the guest (emulate
 #: on host-passthrough): the guest then gets the width of its host.
 FOLLOWS_HOST = "gets its host's width"
+#: The plugin's warning that a passthrough guest keeps QEMU's width (TCG).
+UNDER_TCG = 'QEMU ignores host-phys-bits'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,6 +164,8 @@ def test_boot_agrees_with_the_plugin(e2e, flavor, row):
         row.machine_type,
         '--cpu-mode',
         row.cpu_mode,
+        '--virt-type',
+        e2e.profile.virt_type,
     )
 
     # -- the plugin's prediction, before the boot -----------------------
@@ -178,7 +183,9 @@ def test_boot_agrees_with_the_plugin(e2e, flavor, row):
         shown['Hosts'] > 0
     )
     predicted_bits = shown['Guest Bits']
-    if row.mode == 'passthrough' or FOLLOWS_HOST in shown['Status']:
+    if UNDER_TCG in shown['Status']:
+        predicted_bits = core.TCG_BITS  # QEMU's, per the plugin
+    elif row.mode == 'passthrough' or FOLLOWS_HOST in shown['Status']:
         predicted_bits = e2e.plugin_host_bits  # the host's, per the plugin
 
     # -- what Nova and QEMU do ------------------------------------------
@@ -213,7 +220,13 @@ def test_boot_agrees_with_the_plugin(e2e, flavor, row):
         listed = {
             s['ID']: s
             for s in e2e.openstack_json(
-                'server', 'maxphysaddr', 'list', '--cpu-mode', row.cpu_mode
+                'server',
+                'maxphysaddr',
+                'list',
+                '--cpu-mode',
+                row.cpu_mode,
+                '--virt-type',
+                e2e.profile.virt_type,
             )
         }
         record['listed_bits'] = listed[server['id']]['Bits']

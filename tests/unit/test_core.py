@@ -396,6 +396,7 @@ PC_BIOS = core.Platform()
 Q35 = core.Platform(core.Q35)
 GPU = core.Platform(core.Q35, core.UEFI, {'h100': facts.H100_BAR})
 HOST_PASSTHROUGH_Q35 = core.Platform(core.Q35, cpu_mode=core.HOST_PASSTHROUGH)
+TCG_PC = core.Platform(virt_type=core.TCG)
 
 SMALL = facts.SMALL_RAM_MIB
 FAILS, NEEDS = facts.SMALL_Q35_FAILS, facts.SMALL_Q35_NEEDS
@@ -488,6 +489,19 @@ MODEL_DIAGNOSES = [
         HOST_PASSTHROUGH_Q35,
         [],
     ),
+    # under TCG passthrough gets QEMU's 40 bits, judged at that width
+    (
+        core.Config('passthrough').extra_specs(),
+        SMALL,
+        TCG_PC,
+        ['passthrough-under-tcg'],
+    ),
+    (
+        core.Config('passthrough').extra_specs(),
+        facts.AMD_HOLE_RAM_MIB * 2,
+        TCG_PC,
+        ['qemu-does-not-start', 'passthrough-under-tcg'],
+    ),
 ]
 
 MODEL_CODES = {
@@ -496,6 +510,7 @@ MODEL_CODES = {
     'device-bar-unknown',
     'pci-alias-unreadable',
     'emulate-width-follows-host',
+    'passthrough-under-tcg',
 }
 
 

@@ -57,6 +57,7 @@ def test_options_win_over_the_config_section():
         ({'machine_type': 'virt'}, 'machine_type'),
         ({'firmware': 'coreboot'}, 'firmware'),
         ({'cpu_mode': 'maximum'}, 'cpu_mode'),
+        ({'virt_type': 'xen'}, 'virt_type'),
         ({'seabios_version': 'latest'}, 'seabios_version.*SeaBIOS version'),
         ({'device_bars': {'h100': 'big'}}, 'device_bars: h100'),
         ({'device_bars': ['h100']}, 'device_bars'),
@@ -74,6 +75,14 @@ def test_sdk_spelling_of_an_alias_is_found():
     platform = options.platform_from({'device_bars': {'a100_80g': '64G'}})
     assert platform.bar('a100-80g') == 64 * GIB
     assert platform.bar('a100') is None
+
+
+def test_virt_type_comes_from_the_section_unless_given():
+    assert options.platform_from(None).virt_type == 'kvm'
+    section = {'virt_type': 'QEMU'}
+    assert options.platform_from(section).virt_type == 'qemu'
+    given = options.platform_from(section, virt_type='kvm')
+    assert given.virt_type == 'kvm'
 
 
 def test_cpu_mode_comes_from_the_section_unless_given():

@@ -207,3 +207,21 @@ def test_auto_bits_on_host_passthrough_judges_each_hosts_width():
     big = core.guest_context(2 * TIB_MIB, {}, platform)
     with pytest.raises(core.NoWidthBoots, match="gets its host's width"):
         core.auto_bits([host(40), host(41)], guest(big))
+
+
+def test_under_tcg_passthrough_gets_qemus_width_on_every_host():
+    # QEMU ignores host-phys-bits without KVM: the guest keeps 40 bits,
+    # whatever the host reports, and emulate never follows the host.
+    specs = core.Config('passthrough').extra_specs()
+    tcg = core.Platform(core.Q35, virt_type=core.TCG)
+    small = requirement(specs, core.guest_context(2048, specs, tcg))
+    hosts = [host(46, (P,)), host(None, (P,))]
+    assert [small.width_on(h) for h in hosts] == [core.TCG_BITS] * 2
+    assert core.takers(small, hosts) == hosts
+    # 2 TiB does not start at 40 bits, on any host
+    big = requirement(specs, core.guest_context(2 * TIB_MIB, specs, tcg))
+    assert core.takers(big, hosts) == []
+    both = core.Platform(cpu_mode=core.HOST_PASSTHROUGH, virt_type=core.TCG)
+    assert not core.width_follows_host(
+        core.EMULATE, both.cpu_mode, both.virt_type
+    )
