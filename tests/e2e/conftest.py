@@ -11,21 +11,18 @@ does (``pytest_sessionfinish``). Every other problem is an error.
 import dataclasses
 import json
 import os
-import pathlib
-import subprocess
 import sys
 import time
 
 import pytest
 
+from tests.functional.cloud import cli
 from tests.functional.cloud import cloud as cloud_mod
 from tests.functional.cloud import compute as compute_mod
 from tests.functional.cloud import layout as lay
 from tests.functional.cloud import venv
 
 STATE_ENV = 'MAXPHYSADDR_E2E_DEVCLOUD'
-OPENSTACK = pathlib.Path(sys.executable).parent / 'openstack'
-COMMAND_TIMEOUT = 300
 #: networks "none" needs 2.37; the server's instance name is admin-only.
 BOOT_MICROVERSION = '2.37'
 BOOT_TIMEOUT = 180
@@ -147,22 +144,10 @@ class E2ECloud:
         return env
 
     def openstack(self, *args, check=True):
-        proc = subprocess.run(
-            [str(OPENSTACK), '--os-cloud', lay.ADMIN_CLOUD, *args],
-            capture_output=True,
-            text=True,
-            env=self.env(),
-            timeout=COMMAND_TIMEOUT,
-        )
-        if check and proc.returncode != 0:
-            raise AssertionError(
-                f'openstack {" ".join(args)} exited {proc.returncode}:\n'
-                f'{proc.stderr}'
-            )
-        return proc
+        return cli.openstack(self.env(), lay.ADMIN_CLOUD, *args, check=check)
 
     def openstack_json(self, *args):
-        return json.loads(self.openstack(*args, '-f', 'json').stdout)
+        return cli.openstack_json(self.env(), lay.ADMIN_CLOUD, *args)
 
     def boot(self, name, flavor_id, image_id):
         """POST /servers (no network); wait for ACTIVE or ERROR."""

@@ -15,14 +15,13 @@ without running them. Every other failure is an error.
 """
 
 import dataclasses
-import json
 import os
 import pathlib
-import subprocess
 import sys
 
 import pytest
 
+from tests.functional.cloud import cli
 from tests.functional.cloud import cloud as cloud_mod
 from tests.functional.cloud import configs
 from tests.functional.cloud import layout as lay
@@ -32,8 +31,6 @@ HOSTS_ENV = 'MAXPHYSADDR_DEVCLOUD_HOSTS'
 DEFAULT_HOSTS = 300
 # The openstack executable of the python running the tests, so the
 # plugin installed there (e.g. by tox) is the one under test.
-OPENSTACK = pathlib.Path(sys.executable).parent / 'openstack'
-COMMAND_TIMEOUT = 300
 NOVA_PAGE = configs.NOVA_MAX_LIMIT  # Nova's [api] max_limit: items per page
 
 
@@ -86,25 +83,11 @@ class FunctionalCloud:
 
     def openstack(self, *args, cloud=lay.ADMIN_CLOUD, check=True):
         """Run ``openstack --os-cloud <cloud> *args``; CompletedProcess."""
-        proc = subprocess.run(
-            [str(OPENSTACK), '--os-cloud', cloud, *args],
-            capture_output=True,
-            text=True,
-            env=self.env(),
-            timeout=COMMAND_TIMEOUT,
-        )
-        if check and proc.returncode != 0:
-            raise AssertionError(
-                f'openstack {" ".join(args)} exited {proc.returncode}:\n'
-                f'{proc.stderr}'
-            )
-        return proc
+        return cli.openstack(self.env(), cloud, *args, check=check)
 
     def openstack_json(self, *args, cloud=lay.ADMIN_CLOUD):
         """Run ``openstack ... -f json`` and decode its output."""
-        return json.loads(
-            self.openstack(*args, '-f', 'json', cloud=cloud).stdout
-        )
+        return cli.openstack_json(self.env(), cloud, *args)
 
 
 def _skip_or_fail(exc):
