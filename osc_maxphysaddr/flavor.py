@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING
-from typing import Any
 
 from osc_lib.cli import format_columns
 from osc_lib.command import command
@@ -73,17 +72,6 @@ and rejects them with HTTP 400.
 
 
 _CHECK_WHAT = 'a flavor shown has an error status'
-
-
-def _judge(
-    flavor: dict[str, Any],
-    specs: dict[str, Any],
-    image: dict[str, Any] | None,
-    platform,
-):
-    """The verdict of the flavor booted with the image (None: with none)."""
-    context = core.guest_context(flavor['ram'], specs, platform)
-    return context, core.diagnose_pair(specs, image, context)
 
 
 def _fields(flavor, image, verdict, hosts) -> dict[str, object]:
@@ -368,7 +356,7 @@ guest of the pair, on the image's machine type and firmware.
             image = None
             if parsed_args.image:
                 (image,) = cloud.image.find_images(conn, [parsed_args.image])
-            context, verdict = _judge(flavor, specs, image, platform)
+            verdict = core.judge(specs, image, flavor['ram'], platform)
             hosts = None
             if verdict.configured and not verdict.is_error:
                 hosts = inventory.read_hosts(conn)
@@ -387,6 +375,7 @@ guest of the pair, on the image's machine type and firmware.
         values = [fields[c] for c in columns]
         if parsed_args.explain:
             columns += explain.COLUMNS
+            context = core.guest_context(flavor['ram'], specs, platform)
             values += explain.values(context, verdict)
         return columns, values
 
@@ -430,7 +419,7 @@ the same requests as ``hypervisor maxphysaddr list``, never per flavor.
             if parsed_args.image:
                 (image,) = cloud.image.find_images(conn, [parsed_args.image])
             judged = [
-                (flavor, _judge(flavor, specs, image, platform)[1])
+                (flavor, core.judge(specs, image, flavor['ram'], platform))
                 for flavor, specs in cloud.compute.all_flavors(conn)
             ]
             if not parsed_args.all:

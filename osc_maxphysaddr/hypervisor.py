@@ -154,15 +154,14 @@ flavor's Hosts count, whatever the host's state.
         ):
             (flavor,) = cloud.compute.find_flavors(conn, [parsed_args.flavor])
             specs = cloud.compute.flavor_extra_specs(conn, flavor)
-        context = core.guest_context(flavor['ram'], specs, platform)
-        verdict = core.diagnose_pair(specs, None, context)
+        verdict = core.judge(specs, None, flavor['ram'], platform)
         if verdict.requirement is None:
             raise osc_exceptions.CommandError(
                 f'Flavor {output.label(flavor)} cannot be scheduled as '
                 f'written: {verdict.status}'
             )
         for found in verdict.findings:
-            if found.code in ('device-bar-unknown', 'pci-alias-unreadable'):
+            if found.code in core.DEVICE_FINDINGS:
                 output.LOG.warning(
                     'Flavor %s: %s', output.label(flavor), found.message
                 )

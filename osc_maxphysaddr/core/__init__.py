@@ -53,6 +53,7 @@ from osc_maxphysaddr.core.guest import CPU_MODES
 from osc_maxphysaddr.core.guest import CUSTOM
 from osc_maxphysaddr.core.guest import DEFAULT_CPU_MODE
 from osc_maxphysaddr.core.guest import DEFAULT_VIRT_TYPE
+from osc_maxphysaddr.core.guest import DEVICE_FINDINGS
 from osc_maxphysaddr.core.guest import HOST_MODEL
 from osc_maxphysaddr.core.guest import HOST_PASSTHROUGH
 from osc_maxphysaddr.core.guest import KVM
@@ -99,6 +100,7 @@ from osc_maxphysaddr.core.nova_platform import IMAGE_PLATFORM_KEYS
 from osc_maxphysaddr.core.nova_platform import image_platform
 from osc_maxphysaddr.core.pair import PairVerdict
 from osc_maxphysaddr.core.pair import diagnose_pair
+from osc_maxphysaddr.core.pair import judge
 from osc_maxphysaddr.core.pair import mode_conflict
 from osc_maxphysaddr.core.qemu import AMD
 from osc_maxphysaddr.core.qemu import BIOS
@@ -180,6 +182,7 @@ __all__ = [
     'CUSTOM',
     'DEFAULT_CPU_MODE',
     'DEFAULT_VIRT_TYPE',
+    'DEVICE_FINDINGS',
     'KVM',
     'TCG',
     'TCG_BITS',
@@ -215,6 +218,7 @@ __all__ = [
     'PairVerdict',
     'diagnose_image',
     'diagnose_pair',
+    'judge',
     'image_plan',
     'image_properties',
     'mode_conflict',

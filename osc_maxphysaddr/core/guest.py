@@ -302,6 +302,10 @@ def model_findings(
     return errors, warnings + device_findings(context)
 
 
+#: The codes of :func:`device_findings`.
+DEVICE_FINDINGS = ('pci-alias-unreadable', 'device-bar-unknown')
+
+
 def device_findings(context: GuestContext) -> list[Finding]:
     """Warnings about devices the model cannot check."""
     if not context.checks_devices:

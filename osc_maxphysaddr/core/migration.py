@@ -49,13 +49,12 @@ from typing import Any
 from osc_maxphysaddr.core.findings import finding
 from osc_maxphysaddr.core.guest import PCI_ALIAS_KEY
 from osc_maxphysaddr.core.guest import Platform
-from osc_maxphysaddr.core.guest import guest_context
 from osc_maxphysaddr.core.hosts import Host
 from osc_maxphysaddr.core.images import FILTER_PROPERTIES
 from osc_maxphysaddr.core.images import IMAGE_KEYS
 from osc_maxphysaddr.core.nova_platform import IMAGE_PLATFORM_KEYS
 from osc_maxphysaddr.core.pair import PairVerdict
-from osc_maxphysaddr.core.pair import diagnose_pair
+from osc_maxphysaddr.core.pair import judge
 from osc_maxphysaddr.core.scheduler import HostRequirement
 from osc_maxphysaddr.core.specs import EMULATE
 from osc_maxphysaddr.core.specs import MANAGED_KEYS
@@ -78,22 +77,14 @@ def server_verdict(
 ) -> PairVerdict:
     """A server's verdict from its embedded flavor and image.
 
-    The verdict of the pair (:func:`.pair.diagnose_pair`) on
+    The verdict of the pair (:func:`.pair.judge`) on
     ``platform`` (Nova's defaults when None), which the embedded image's
     ``hw_machine_type`` and ``hw_firmware_type`` override. A server that
     boots from a volume (``image_visible`` False) is judged by its flavor,
     with a warning.
     """
-    platform = platform or Platform()
-    context = None
-    if ram_mib is not None:
-        context = guest_context(ram_mib, flavor_specs, platform)
-    verdict = diagnose_pair(
-        flavor_specs,
-        image_properties,
-        context,
-        platform.cpu_mode,
-        platform.virt_type,
+    verdict = judge(
+        flavor_specs, image_properties, ram_mib, platform or Platform()
     )
     if not image_visible:
         verdict = dataclasses.replace(

@@ -36,6 +36,8 @@ from osc_maxphysaddr.core.findings import finding
 from osc_maxphysaddr.core.guest import DEFAULT_CPU_MODE
 from osc_maxphysaddr.core.guest import DEFAULT_VIRT_TYPE
 from osc_maxphysaddr.core.guest import GuestContext
+from osc_maxphysaddr.core.guest import Platform
+from osc_maxphysaddr.core.guest import guest_context
 from osc_maxphysaddr.core.guest import guest_width
 from osc_maxphysaddr.core.guest import model_findings
 from osc_maxphysaddr.core.guest import width_follows_host
@@ -256,6 +258,29 @@ def diagnose_pair(
         context=context,
         cpu_mode=cpu_mode,
         virt_type=virt_type,
+    )
+
+
+def judge(
+    flavor_specs: Mapping[str, str],
+    image_props: Mapping[str, Any] | None,
+    ram_mib: int | None,
+    platform: Platform,
+) -> PairVerdict:
+    """The verdict of a flavor of ``ram_mib`` (None: unknown, the model
+    does not judge it) booted with an image, on the cloud's ``platform``.
+
+    The one way every command judges a flavor, a pair or a server.
+    """
+    context = None
+    if ram_mib is not None:
+        context = guest_context(ram_mib, flavor_specs, platform)
+    return diagnose_pair(
+        flavor_specs,
+        image_props,
+        context,
+        platform.cpu_mode,
+        platform.virt_type,
     )
 
 
