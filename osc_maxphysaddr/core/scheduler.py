@@ -128,6 +128,7 @@ class HostRequirement:
                 self.context.ram_mib,
                 platform.machine,
                 platform.firmware,
+                platform.seabios,
                 self.context.bars,
             )
         return (
