@@ -259,6 +259,18 @@ def _choice(value: object, choices: Sequence[str], where: str) -> str:
     return text
 
 
+def _given(
+    option: str | None,
+    section: Mapping[str, object],
+    key: str,
+    choices: Sequence[str],
+) -> str | None:
+    """An option's value, else the section's ``key`` (checked), else None."""
+    if option is not None or key not in section:
+        return option
+    return _choice(section[key], choices, _where(key))
+
+
 def _size(value: object, where: str) -> int:
     try:
         return core.parse_size(str(value))
@@ -301,24 +313,10 @@ def platform_from(
             + ', '.join(sorted(unknown))
             + f' (known: {", ".join(CONFIG_KEYS)})'
         )
-    if machine is None and 'machine_type' in section:
-        machine = _choice(
-            section['machine_type'],
-            core.MACHINE_TYPES,
-            _where('machine_type'),
-        )
-    if firmware is None and 'firmware' in section:
-        firmware = _choice(
-            section['firmware'], core.FIRMWARES, _where('firmware')
-        )
-    if cpu_mode is None and 'cpu_mode' in section:
-        cpu_mode = _choice(
-            section['cpu_mode'], core.CPU_MODES, _where('cpu_mode')
-        )
-    if virt_type is None and 'virt_type' in section:
-        virt_type = _choice(
-            section['virt_type'], core.VIRT_TYPES, _where('virt_type')
-        )
+    machine = _given(machine, section, 'machine_type', core.MACHINE_TYPES)
+    firmware = _given(firmware, section, 'firmware', core.FIRMWARES)
+    cpu_mode = _given(cpu_mode, section, 'cpu_mode', core.CPU_MODES)
+    virt_type = _given(virt_type, section, 'virt_type', core.VIRT_TYPES)
     configured = section.get('device_bars') or {}
     if not isinstance(configured, Mapping):
         raise core.MaxphysaddrError(
