@@ -55,13 +55,13 @@ def read_inventory(conn: connection.Connection) -> Inventory:
         conn.compute, compute.HYPERVISOR_MICROVERSION
     )
     by_uuid = http.version_tuple(microversion) >= compute.HYPERVISOR_ID_IS_UUID
-    field = 0 if by_uuid else 1  # of (uuid, name)
     holders: dict[str, set[str | None]] = {}
     error = None
     try:
         for trait in core.MODE_TRAITS.values():
             holders[trait] = {
-                p[field] for p in placement.providers_with_trait(conn, trait)
+                p.uuid if by_uuid else p.name
+                for p in placement.providers_with_trait(conn, trait)
             }
     except placement.ServiceUnavailable as exc:
         error = str(exc)

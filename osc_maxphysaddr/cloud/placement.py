@@ -11,6 +11,7 @@ import json
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
+from typing import NamedTuple
 
 from keystoneauth1 import exceptions as ksa_exceptions
 from openstack import connection
@@ -31,11 +32,18 @@ _NO_ENDPOINT = (
 )
 
 
+class Provider(NamedTuple):
+    """What is kept of a resource provider: how Placement knows a host."""
+
+    uuid: str
+    name: str | None
+
+
 class ServiceUnavailable(http.CloudError):
     """A service the command can do without is missing or failing."""
 
 
-def _providers(response: Any) -> Iterator[tuple[str, str | None]]:
+def _providers(response: Any) -> Iterator[Provider]:
     """Decode Placement's provider list one provider at a time.
 
     For 20,000 hosts the list is about 16 MiB of JSON (links, generation,
@@ -74,12 +82,12 @@ def _providers(response: Any) -> Iterator[tuple[str, str | None]]:
             if not more():  # not a partial object: a broken one
                 raise
             continue
-        yield provider['uuid'], provider.get('name')
+        yield Provider(provider['uuid'], provider.get('name'))
 
 
 def providers_with_trait(
     conn: connection.Connection, trait: str
-) -> list[tuple[str, str | None]]:
+) -> list[Provider]:
     """The (uuid, name) of the resource providers that have ``trait``.
 
     One request, however many providers. Raises ServiceUnavailable when
