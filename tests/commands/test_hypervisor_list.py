@@ -175,6 +175,10 @@ def test_a_flavor_nova_cannot_schedule_is_refused(cloud):
         + core.diagnose(specs).status
     ]
     assert result.out == ''
+    # refused before the hypervisors and their traits are read
+    assert cloud.api_requests('placement') == []
+    routes = [r.route for r in cloud.api_requests('compute')]
+    assert not any('os-hypervisors' in route for route in routes), routes
 
 
 def test_flavor_filter_reads_the_specs_as_nova_does(known_cloud):
